@@ -1,0 +1,179 @@
+import { MonitorError, describeValue } from './errors.js';
+
+/** A metadata value: flat scalars only. */
+export type MetadataValue = string | number | boolean | null;
+/** Flat metadata attached to an event. */
+export type Metadata = Readonly<Record<string, MetadataValue>>;
+
+/** Well-known event kinds; any word matching {@link NAME_PATTERN} is also accepted. */
+export type KnownKind =
+  'connect' | 'disconnect' | 'request' | 'response' | 'error' | 'timeout' | 'reconnect';
+
+/** One recorded connection event. All times are Unix epoch milliseconds. */
+export interface ConnectionEvent {
+  /** Unique id: `<instance>:<boot>:<sequence>`; sorts in recording order within one process. */
+  readonly id: string;
+  /** Connection type, e.g. `websocket`, `redis`, `glm`. */
+  readonly type: string;
+  /** What happened, e.g. `connect`, `response`, `error`. */
+  readonly kind: KnownKind | (string & {});
+  /** When it happened, Unix epoch milliseconds (integer). */
+  readonly timestamp: number;
+  /** Latency in milliseconds, finite and ≥ 0. */
+  readonly durationMs?: number | undefined;
+  /** Error message, truncated to {@link MAX_ERROR_LENGTH} characters. */
+  readonly error?: string | undefined;
+  /** Flat metadata, bounded by the `MAX_METADATA_*` limits. */
+  readonly metadata?: Metadata | undefined;
+  /** Id of the process that recorded it. */
+  readonly instance: string;
+}
+
+/** What a caller passes to `recordEvent`. */
+export interface EventInput {
+  kind: KnownKind | (string & {});
+  durationMs?: number | undefined;
+  error?: string | Error | undefined;
+  metadata?: Record<string, MetadataValue> | undefined;
+  /** Unix epoch ms (a `Date` is accepted); defaults to the monitor's clock. */
+  timestamp?: number | Date | undefined;
+}
+
+/** Pattern for connection types and kinds. */
+export const NAME_PATTERN = /^[a-z][a-z0-9_-]{0,63}$/;
+/** Longer error messages are truncated to this many characters (ending in `…`). */
+export const MAX_ERROR_LENGTH = 1024;
+/** Most metadata keys per event. */
+export const MAX_METADATA_KEYS = 32;
+/** Longest metadata key, in characters. */
+export const MAX_METADATA_KEY_LENGTH = 64;
+/** Longest metadata string value, in characters. */
+export const MAX_METADATA_VALUE_LENGTH = 1024;
+/** Most characters of metadata keys plus string values together. */
+export const MAX_METADATA_TOTAL_LENGTH = 8192;
+/** Largest accepted timestamp (year 275760, the end of JavaScript dates). */
+export const MAX_TIMESTAMP = 8.64e15;
+
+/** Error kinds: an event is an error when its kind is one of these or it carries `error`. */
+export function isErrorEvent(kind: string, error: string | undefined): boolean {
+  return error !== undefined || kind === 'error' || kind === 'timeout';
+}
+
+function invalid(field: string, value: unknown, allowed: string): MonitorError {
+  return new MonitorError(
+    'CM_ERR_INVALID_EVENT',
+    `invalid event: ${field} ${describeValue(value)} — ${allowed}`,
+    { field, value: typeof value === 'string' ? value.slice(0, 80) : value },
+  );
+}
+
+/** Throws `CM_ERR_INVALID_EVENT` unless `type` matches {@link NAME_PATTERN}. */
+export function assertTypeName(type: unknown, field = 'type'): asserts type is string {
+  if (typeof type !== 'string' || !NAME_PATTERN.test(type)) {
+    throw invalid(
+      field,
+      type,
+      'must match ^[a-z][a-z0-9_-]{0,63}$ (lower-case letter first, then up to 63 of a-z 0-9 _ -)',
+    );
+  }
+}
+
+/** Throws `CM_ERR_INVALID_EVENT` unless `kind` matches {@link NAME_PATTERN}. */
+export function assertKind(kind: unknown): asserts kind is string {
+  assertTypeName(kind, 'kind');
+}
+
+/** Validates a duration: finite and ≥ 0. */
+export function checkDuration(value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw invalid('durationMs', value, 'must be a finite number ≥ 0 (milliseconds)');
+  }
+  return value;
+}
+
+/** Validates a timestamp; returns integer epoch ms. */
+export function checkTimestamp(value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  const ms = value instanceof Date ? value.getTime() : value;
+  if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0 || ms > MAX_TIMESTAMP) {
+    throw invalid('timestamp', ms, 'must be Unix epoch milliseconds, a finite number ≥ 0');
+  }
+  return Math.floor(ms);
+}
+
+/** Normalises an error: Error → message, truncated to {@link MAX_ERROR_LENGTH}. */
+export function checkError(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  let text: string;
+  if (typeof value === 'string') text = value;
+  else if (value instanceof Error) text = value.message || value.name;
+  else throw invalid('error', value, 'must be a string or an Error');
+  return text.length > MAX_ERROR_LENGTH ? `${text.slice(0, MAX_ERROR_LENGTH - 1)}…` : text;
+}
+
+/** Validates flat metadata and returns a copy (the caller may mutate its object later). */
+export function checkMetadata(value: unknown): Metadata | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw invalid('metadata', value, 'must be a flat object of strings, numbers, booleans or null');
+  }
+  const proto = Object.getPrototypeOf(value) as unknown;
+  if (proto !== Object.prototype && proto !== null) {
+    throw invalid('metadata', value, 'must be a plain object');
+  }
+  // A spread copy is the fastest clone of a plain object; validation then reads the copy, so a
+  // getter on the caller's object runs once and what is checked is what is stored.
+  const copy = { ...(value as Record<string, unknown>) };
+  let keys = 0;
+  let total = 0;
+  for (const key in copy) {
+    const v = copy[key];
+    total += key.length;
+    if (typeof v === 'string') {
+      total += v.length;
+      if (v.length > MAX_METADATA_VALUE_LENGTH) {
+        throw invalid(
+          `metadata.${key}`,
+          v,
+          `string values must be at most ${MAX_METADATA_VALUE_LENGTH} characters (got ${v.length})`,
+        );
+      }
+    } else if (typeof v === 'number') {
+      if (!Number.isFinite(v)) throw invalid(`metadata.${key}`, v, 'numbers must be finite');
+    } else if (typeof v !== 'boolean' && v !== null) {
+      throw invalid(
+        `metadata.${key}`,
+        v,
+        'must be a string, number, boolean or null (metadata is flat: no objects, arrays or functions)',
+      );
+    }
+    if (key.length > MAX_METADATA_KEY_LENGTH || key.length === 0) {
+      throw invalid('metadata key', key, `must be 1 to ${MAX_METADATA_KEY_LENGTH} characters long`);
+    }
+    keys++;
+  }
+  if (keys === 0) return undefined;
+  if (keys > MAX_METADATA_KEYS) {
+    throw invalid('metadata', value, `must have at most ${MAX_METADATA_KEYS} keys`);
+  }
+  if (total > MAX_METADATA_TOTAL_LENGTH) {
+    throw invalid(
+      'metadata',
+      value,
+      `keys and string values must total at most ${MAX_METADATA_TOTAL_LENGTH} characters (got ${total})`,
+    );
+  }
+  return copy as Metadata;
+}
+
+/** Throws `CM_ERR_INVALID_EVENT` unless `input` is an object with a valid kind. */
+export function checkInput(input: unknown): asserts input is EventInput {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw invalid(
+      'event',
+      input,
+      'must be an object like { kind, durationMs?, error?, metadata? }',
+    );
+  }
+}

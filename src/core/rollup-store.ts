@@ -1,0 +1,50 @@
+import { addToRollup, emptyRollup, minuteOf, MINUTE_MS, type MinuteRollup } from './rollup.js';
+
+/**
+ * Per-minute rollups of one type kept in memory for `retentionMs`; answers time-series queries
+ * when Redis is off or unavailable.
+ */
+export class RollupStore {
+  private readonly minutes = new Map<number, MinuteRollup>();
+  private current: MinuteRollup | undefined;
+  private newestMinute = Number.NEGATIVE_INFINITY;
+
+  constructor(private readonly retentionMs: number) {}
+
+  /** Adds one event to its minute; `bucket` is `bucketIndex(durationMs)` (or -1 without one). */
+  add(
+    timestamp: number,
+    kind: string,
+    isError: boolean,
+    durationMs: number | undefined,
+    bucket: number,
+  ): void {
+    let r = this.current;
+    if (r === undefined || timestamp < r.t || timestamp >= r.t + MINUTE_MS) {
+      const t = minuteOf(timestamp);
+      r = this.minutes.get(t);
+      if (r === undefined) {
+        r = emptyRollup(t);
+        this.minutes.set(t, r);
+        if (t > this.newestMinute) {
+          this.newestMinute = t;
+          this.trim();
+        }
+      }
+      this.current = r;
+    }
+    addToRollup(r, kind, isError, durationMs, bucket);
+  }
+
+  /** Rollups whose minute starts in [from, to], in ascending order. */
+  range(from: number, to: number): MinuteRollup[] {
+    const out: MinuteRollup[] = [];
+    for (const r of this.minutes.values()) if (r.t >= minuteOf(from) && r.t <= to) out.push(r);
+    return out.sort((a, b) => a.t - b.t);
+  }
+
+  private trim(): void {
+    const oldest = this.newestMinute - this.retentionMs - MINUTE_MS;
+    for (const t of this.minutes.keys()) if (t < oldest) this.minutes.delete(t);
+  }
+}

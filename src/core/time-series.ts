@@ -1,0 +1,82 @@
+import { estimatePercentiles } from './histogram.js';
+import { emptyRollup, mergeRollup, minuteOf, MINUTE_MS, type MinuteRollup } from './rollup.js';
+
+/** Accepted bucket sizes: 1 min, 5 min, 15 min, 1 h. */
+export const BUCKET_SIZES_MS = [60_000, 300_000, 900_000, 3_600_000] as const;
+/** One accepted bucket size. */
+export type BucketMs = (typeof BUCKET_SIZES_MS)[number];
+
+/** One time-series point. Empty buckets have zero counts and null rates and latencies. */
+export interface TimeSeriesPoint {
+  /** Bucket start, Unix epoch ms (a multiple of bucketMs since the epoch, UTC). */
+  t: number;
+  events: number;
+  errors: number;
+  /** errors / events; null for an empty bucket. */
+  errorRate: number | null;
+  /** Count per kind. */
+  kinds: Record<string, number>;
+  avgDurationMs: number | null;
+  /** Histogram estimates, within ±4.4 % of the exact nearest-rank percentile. */
+  p50DurationMs: number | null;
+  p95DurationMs: number | null;
+  p99DurationMs: number | null;
+  minDurationMs: number | null;
+  maxDurationMs: number | null;
+}
+
+/** Start of the bucket containing `t`. */
+export function bucketStart(t: number, bucketMs: number): number {
+  return t - (((t % bucketMs) + bucketMs) % bucketMs);
+}
+
+/**
+ * Folds minute rollups (any number of types) into consecutive buckets covering [from, to]. Every
+ * bucket in the range is present, empty ones included.
+ */
+export function buildPoints(
+  rollups: Iterable<MinuteRollup>,
+  from: number,
+  to: number,
+  bucketMs: number,
+): TimeSeriesPoint[] {
+  const first = bucketStart(from, bucketMs);
+  const last = bucketStart(to, bucketMs);
+  const count = Math.floor((last - first) / bucketMs) + 1;
+  const acc: MinuteRollup[] = [];
+  for (let i = 0; i < count; i++) acc.push(emptyRollup(first + i * bucketMs));
+  const minFrom = minuteOf(from);
+  for (const r of rollups) {
+    if (r.t < minFrom || r.t > to) continue;
+    const i = Math.floor((r.t - first) / bucketMs);
+    const slot = acc[i];
+    if (slot !== undefined) mergeRollup(slot, r);
+  }
+  return acc.map(toPoint);
+}
+
+/** Turns an aggregate into a point. */
+export function toPoint(r: MinuteRollup): TimeSeriesPoint {
+  const [p50, p95, p99] = estimatePercentiles(
+    r.hist,
+    r.durCount,
+    r.durMin ?? 0,
+    r.durMax ?? 0,
+    [0.5, 0.95, 0.99],
+  );
+  return {
+    t: r.t,
+    events: r.events,
+    errors: r.errors,
+    errorRate: r.events === 0 ? null : r.errors / r.events,
+    kinds: r.kinds,
+    avgDurationMs: r.durCount === 0 ? null : r.durSum / r.durCount,
+    p50DurationMs: p50 ?? null,
+    p95DurationMs: p95 ?? null,
+    p99DurationMs: p99 ?? null,
+    minDurationMs: r.durMin,
+    maxDurationMs: r.durMax,
+  };
+}
+
+export { MINUTE_MS };

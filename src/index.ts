@@ -1,0 +1,44 @@
+export { ConnectionMonitor, type MonitorEvents, type MonitorStatus } from './monitor.js';
+export type { MonitorOptions, ResolvedOptions } from './options.js';
+export {
+  configFromEnv,
+  redactUrl,
+  DEFAULTS,
+  ENV_VARIABLES,
+  type EnvConfig,
+  type ClusterNode,
+} from './config.js';
+export { MonitorError, isMonitorError, type ErrorCode } from './core/errors.js';
+export {
+  NAME_PATTERN,
+  MAX_ERROR_LENGTH,
+  MAX_METADATA_KEYS,
+  MAX_METADATA_KEY_LENGTH,
+  MAX_METADATA_VALUE_LENGTH,
+  MAX_METADATA_TOTAL_LENGTH,
+  isErrorEvent,
+  type ConnectionEvent,
+  type EventInput,
+  type Metadata,
+  type MetadataValue,
+  type KnownKind,
+} from './core/event.js';
+export type { TypeStats, StatsTotals } from './core/live-stats.js';
+export {
+  MAX_HISTORY_LIMIT,
+  DEFAULT_HISTORY_LIMIT,
+  type HistoryQuery,
+  type HistoryPage,
+  type TimeSeriesQuery,
+  type TimeSeriesResult,
+} from './core/query.js';
+export { BUCKET_SIZES_MS, type TimeSeriesPoint } from './core/time-series.js';
+export { HISTOGRAM_RELATIVE_ERROR } from './core/histogram.js';
+export type { Clock } from './core/clock.js';
+export type { Logger } from './logger.js';
+export type {
+  CircuitState,
+  Persistence,
+  PersistenceStatus,
+  PersistenceEvents,
+} from './persistence/persistence.js';
