@@ -33,7 +33,13 @@ export {
   type TimeSeriesResult,
 } from './core/query.js';
 export { BUCKET_SIZES_MS, type TimeSeriesPoint } from './core/time-series.js';
-export { HISTOGRAM_RELATIVE_ERROR } from './core/histogram.js';
+export {
+  HISTOGRAM_RELATIVE_ERROR,
+  HISTOGRAM_BUCKETS,
+  bucketIndex,
+  bucketLowerMs,
+  bucketUpperMs,
+} from './core/histogram.js';
 export type { Clock } from './core/clock.js';
 export type { Logger } from './logger.js';
 export type {

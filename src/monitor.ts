@@ -219,6 +219,15 @@ export class ConnectionMonitor extends EventEmitter<MonitorEvents> {
     return this.types.get(type)?.buffer.newest(limit) ?? [];
   }
 
+  /**
+   * The all-time latency histogram of one type (log-scale buckets, see `bucketUpperMs`), or null
+   * for an unseen type. For exporters such as Prometheus; computed at read time, not per event.
+   */
+  getLatencyHistogram(type: string): { counts: number[]; sumMs: number; count: number } | null {
+    assertTypeName(type);
+    return this.types.get(type)?.stats.latencyHistogram() ?? null;
+  }
+
   /** Connection types seen so far, sorted. */
   getTypes(): string[] {
     return [...this.types.keys()].sort();

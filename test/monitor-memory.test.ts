@@ -165,3 +165,20 @@ describe('ConnectionMonitor in memory mode', () => {
     for (const p of merged.points) expect(p.t % 300_000).toBe(0);
   });
 });
+
+describe('getLatencyHistogram', () => {
+  it('returns dense bucket counts with sum and count', async () => {
+    const { bucketIndex } = await import('../src/core/histogram.js');
+    const m = memoryMonitor({ t: T0 });
+    m.recordEvent('glm', { kind: 'response', durationMs: 5 });
+    m.recordEvent('glm', { kind: 'response', durationMs: 500 });
+    m.recordEvent('glm', { kind: 'connect' });
+    const h = m.getLatencyHistogram('glm');
+    expect(h?.count).toBe(2);
+    expect(h?.sumMs).toBe(505);
+    expect(h?.counts[bucketIndex(5)]).toBe(1);
+    expect(h?.counts[bucketIndex(500)]).toBe(1);
+    expect(h?.counts.reduce((a, b) => a + b, 0)).toBe(2);
+    expect(m.getLatencyHistogram('kimi')).toBeNull();
+  });
+});

@@ -118,6 +118,11 @@ export class LiveStats {
     this.rateCount[slot] = (this.rateCount[slot] ?? 0) + 1;
   }
 
+  /** Counts per log-scale bucket (dense copy), with the sum and count of durations. */
+  latencyHistogram(): { counts: number[]; sumMs: number; count: number } {
+    return { counts: Array.from(this.hist), sumMs: this.durSum, count: this.durCount };
+  }
+
   /** A snapshot for `getStats`. */
   snapshot(type: string, nowMs: number): TypeStats {
     const hasDur = this.durCount > 0;
