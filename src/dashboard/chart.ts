@@ -1,0 +1,142 @@
+import uPlot from 'uplot';
+import { cssVar, darkQuery, withAlpha } from './theme.js';
+
+/** One line of a {@link TimeChart}. */
+export interface LineSpec {
+  label: string;
+  color: string;
+  /** Fill under the line. Default false. */
+  isFilled?: boolean;
+}
+
+/** Options of {@link TimeChart}. */
+export interface TimeChartOptions {
+  /** Formats y values for the axis and legend. */
+  format: (v: number) => string;
+  /** Plot height, px. Default 220. */
+  heightPx?: number;
+  /** A sparkline: no axes, legend or cursor. Default false. */
+  isSparkline?: boolean;
+  /** Lower bound of the y scale (0 for counts); undefined lets uPlot choose. */
+  yMin?: number;
+}
+
+/** x values (epoch ms) then one array per line; null is a gap. */
+export type ChartData = [number[], ...(number | null)[][]];
+
+/**
+ * A uPlot time chart that follows its container's width and the OS colour scheme. Data keeps
+ * nulls as nulls, so empty buckets show as gaps rather than as a line to zero.
+ */
+export class TimeChart {
+  private plot: uPlot | null = null;
+  private data: ChartData;
+  private readonly resizeObserver: ResizeObserver;
+
+  constructor(
+    private readonly container: HTMLElement,
+    private lines: LineSpec[],
+    private readonly options: TimeChartOptions,
+  ) {
+    this.data = [[], ...lines.map(() => [])];
+    this.resizeObserver = new ResizeObserver(() => this.fit());
+    this.resizeObserver.observe(container);
+    darkQuery.addEventListener('change', () => this.rebuild());
+  }
+
+  /** Replaces lines (when types appear) and data. */
+  setData(data: ChartData, lines?: LineSpec[]): void {
+    this.data = data;
+    if (lines !== undefined && !sameLines(lines, this.lines)) {
+      this.lines = lines;
+      this.rebuild();
+      return;
+    }
+    if (this.plot === null) this.rebuild();
+    else this.plot.setData(data as uPlot.AlignedData);
+  }
+
+  /** Number of non-null y values drawn (tests and the `charts drawn` mark use it). */
+  get pointCount(): number {
+    let n = 0;
+    for (let i = 1; i < this.data.length; i++) {
+      for (const v of this.data[i] ?? []) if (v !== null) n++;
+    }
+    return n;
+  }
+
+  private width(): number {
+    return Math.max(120, Math.floor(this.container.clientWidth));
+  }
+
+  private fit(): void {
+    if (this.plot === null) return;
+    const w = this.width();
+    if (Math.abs(w - this.plot.width) >= 1) {
+      this.plot.setSize({ width: w, height: this.options.heightPx ?? 220 });
+    }
+  }
+
+  private rebuild(): void {
+    this.plot?.destroy();
+    this.plot = null;
+    this.plot = new uPlot(this.buildOptions(), this.data as uPlot.AlignedData, this.container);
+    this.container.dataset.points = String(this.pointCount);
+  }
+
+  private buildOptions(): uPlot.Options {
+    const { format, isSparkline = false, heightPx = 220, yMin } = this.options;
+    const axisColor = cssVar('--muted');
+    const gridColor = cssVar('--grid');
+    const fmt = (_u: uPlot, v: number | null): string => (v === null ? '–' : format(v));
+    const series: uPlot.Series[] = [
+      { value: (_u, v) => (v === null ? '–' : new Date(v).toLocaleTimeString()) },
+      ...this.lines.map(
+        (l): uPlot.Series => ({
+          label: l.label,
+          stroke: l.color,
+          width: isSparkline ? 1.5 : 2,
+          fill: l.isFilled ? withAlpha(l.color, 0.14) : undefined,
+          points: { show: false },
+          spanGaps: false,
+          value: fmt,
+        }),
+      ),
+    ];
+    const yRange: uPlot.Scale.Range = (_u, min, max) => {
+      const lo = yMin ?? min;
+      const hi = max > lo ? max : lo + 1;
+      return [lo, hi + (hi - lo) * 0.08];
+    };
+    return {
+      width: this.width(),
+      height: heightPx,
+      ms: 1,
+      series,
+      legend: { show: !isSparkline, live: true },
+      cursor: isSparkline ? { show: false } : { drag: { x: false, y: false }, points: { size: 6 } },
+      scales: { x: { time: true }, y: { range: yRange } },
+      axes: isSparkline
+        ? [{ show: false }, { show: false }]
+        : [
+            {
+              stroke: axisColor,
+              grid: { stroke: gridColor, width: 1 },
+              ticks: { stroke: gridColor, width: 1 },
+            },
+            {
+              stroke: axisColor,
+              grid: { stroke: gridColor, width: 1 },
+              ticks: { stroke: gridColor, width: 1 },
+              values: (_u, splits) => splits.map((v) => format(v)),
+              size: 56,
+            },
+          ],
+      padding: isSparkline ? [2, 0, 2, 0] : [12, 8, 0, 0],
+    };
+  }
+}
+
+function sameLines(a: LineSpec[], b: LineSpec[]): boolean {
+  return a.length === b.length && a.every((l, i) => l.label === b[i]?.label);
+}
