@@ -59,12 +59,16 @@ export class TypeCards {
     const after = [...this.cards.keys()].sort().find((t) => t > type);
     const next = after === undefined ? null : (this.cards.get(after)?.root ?? null);
     this.root.insertBefore(root, next);
-    const spark = new TimeChart(sparkBox, [{ label: type, color: typeColor(type), isFilled: true }], {
-      format: formatCompact,
-      heightPx: 44,
-      isSparkline: true,
-      yMin: 0,
-    });
+    const spark = new TimeChart(
+      sparkBox,
+      [{ label: type, color: typeColor(type), isFilled: true }],
+      {
+        format: formatCompact,
+        heightPx: 44,
+        isSparkline: true,
+        yMin: 0,
+      },
+    );
     card = {
       root,
       spark,

@@ -19,6 +19,8 @@ export interface TimeChartOptions {
   isSparkline?: boolean;
   /** Lower bound of the y scale (0 for counts); undefined lets uPlot choose. */
   yMin?: number;
+  /** Logarithmic y scale (latencies spanning ms to s). Default false. */
+  isLog?: boolean;
 }
 
 /** x values (epoch ms) then one array per line; null is a gap. */
@@ -85,23 +87,21 @@ export class TimeChart {
   }
 
   private buildOptions(): uPlot.Options {
-    const { format, isSparkline = false, heightPx = 220, yMin } = this.options;
+    const { format, isSparkline = false, heightPx = 220, yMin, isLog = false } = this.options;
     const axisColor = cssVar('--muted');
     const gridColor = cssVar('--grid');
     const fmt = (_u: uPlot, v: number | null): string => (v === null ? '–' : format(v));
     const series: uPlot.Series[] = [
-      { value: (_u, v) => (v === null ? '–' : new Date(v).toLocaleTimeString()) },
-      ...this.lines.map(
-        (l): uPlot.Series => ({
-          label: l.label,
-          stroke: l.color,
-          width: isSparkline ? 1.5 : 2,
-          fill: l.isFilled ? withAlpha(l.color, 0.14) : undefined,
-          points: { show: false },
-          spanGaps: false,
-          value: fmt,
-        }),
-      ),
+      { value: (_u, v) => (v === null ? '' : new Date(v).toLocaleString()) },
+      ...this.lines.map((l): uPlot.Series => ({
+        label: l.label,
+        stroke: l.color,
+        width: isSparkline ? 1.5 : 2,
+        fill: l.isFilled ? withAlpha(l.color, 0.14) : undefined,
+        points: { show: false },
+        spanGaps: false,
+        value: fmt,
+      })),
     ];
     const yRange: uPlot.Scale.Range = (_u, min, max) => {
       const lo = yMin ?? min;
@@ -115,7 +115,7 @@ export class TimeChart {
       series,
       legend: { show: !isSparkline, live: true },
       cursor: isSparkline ? { show: false } : { drag: { x: false, y: false }, points: { size: 6 } },
-      scales: { x: { time: true }, y: { range: yRange } },
+      scales: { x: { time: true }, y: isLog ? { distr: 3, log: 10 } : { range: yRange } },
       axes: isSparkline
         ? [{ show: false }, { show: false }]
         : [
@@ -129,7 +129,11 @@ export class TimeChart {
               grid: { stroke: gridColor, width: 1 },
               ticks: { stroke: gridColor, width: 1 },
               values: (_u, splits) => splits.map((v) => format(v)),
-              size: 56,
+              // Wide enough for the longest label (uPlot's fixed default cuts "1.25 s" off).
+              size: (_u, values) =>
+                values == null || values.length === 0
+                  ? 40
+                  : 14 + 7.2 * Math.max(...values.map((v) => String(v).length)),
             },
           ],
       padding: isSparkline ? [2, 0, 2, 0] : [12, 8, 0, 0],

@@ -81,7 +81,13 @@ export function toJson(
   isCapped: boolean,
 ): string {
   return JSON.stringify(
-    { exportedAt: new Date().toISOString(), filter, count: events.length, capped: isCapped, events },
+    {
+      exportedAt: new Date().toISOString(),
+      filter,
+      count: events.length,
+      capped: isCapped,
+      events,
+    },
     null,
     2,
   );

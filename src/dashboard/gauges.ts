@@ -54,7 +54,10 @@ export class ThroughputGauges {
     );
     root.setAttribute('aria-valuemin', '0');
     const after = [...this.gauges.keys()].sort().find((t) => t > type);
-    this.root.insertBefore(root, after === undefined ? null : (this.gauges.get(after)?.root ?? null));
+    this.root.insertBefore(
+      root,
+      after === undefined ? null : (this.gauges.get(after)?.root ?? null),
+    );
     g = { arc, value, peak, root, peakPerS: 0 };
     this.gauges.set(type, g);
     return g;
@@ -78,7 +81,10 @@ export class ThroughputGauges {
       setText(g.peak, `peak ${formatRate(g.peakPerS)}`);
       g.root.setAttribute('aria-valuenow', current.toFixed(2));
       g.root.setAttribute('aria-valuemax', Math.max(g.peakPerS, 0.01).toFixed(2));
-      g.root.setAttribute('aria-valuetext', `${formatRate(current)}, peak ${formatRate(g.peakPerS)}`);
+      g.root.setAttribute(
+        'aria-valuetext',
+        `${formatRate(current)}, peak ${formatRate(g.peakPerS)}`,
+      );
     }
   }
 }

@@ -1,7 +1,21 @@
 import { api, ApiError } from './api.js';
 import { byId, el, setText } from './dom.js';
-import { EXPORT_CAP, download, exportFileName, fetchAll, toCsv, toJson, type ExportFilter } from './export.js';
-import { formatCount, formatDateTime, formatMs, fromLocalInputValue, toLocalInputValue } from './format.js';
+import {
+  EXPORT_CAP,
+  download,
+  exportFileName,
+  fetchAll,
+  toCsv,
+  toJson,
+  type ExportFilter,
+} from './export.js';
+import {
+  formatCount,
+  formatDateTime,
+  formatMs,
+  fromLocalInputValue,
+  toLocalInputValue,
+} from './format.js';
 import { typeColor } from './theme.js';
 import type { ConnectionEvent } from './types.js';
 

@@ -52,7 +52,7 @@ const latencyChart = new TimeChart(
     { label: 'p95', color: PERCENTILE_COLORS.p95 },
     { label: 'p99', color: PERCENTILE_COLORS.p99 },
   ],
-  { format: formatMs, yMin: 0 },
+  { format: formatMs, isLog: true },
 );
 
 const types = new Set<string>();
@@ -111,7 +111,14 @@ function loadSeries(): Promise<void> {
     merged = all;
     perType = new Map(names.map((t, i) => [t, each[i] as TimeSeries]));
     drawSeries();
-    for (const node of document.querySelectorAll('.range-note')) setText(node, range.label);
+    for (const node of document.querySelectorAll('.range-note')) {
+      setText(
+        node,
+        node.closest('#chart-latency, section')?.querySelector('#chart-latency')
+          ? `${range.label} · log scale`
+          : range.label,
+      );
+    }
   })().finally(() => {
     seriesInFlight = null;
   });
@@ -163,11 +170,11 @@ function drawLatency(): void {
   ]);
 }
 
-function showFatal(message: string): void {
-  const banner = byId('banner');
-  banner.hidden = false;
-  banner.dataset.severity = 'bad';
-  setText(banner, message);
+/** Shows (or with null, hides) a problem reaching the service; separate from the degraded banner. */
+function showProblem(message: string | null): void {
+  const banner = byId('problem');
+  banner.hidden = message === null;
+  setText(banner, message ?? '');
 }
 
 async function refreshAll(): Promise<void> {
@@ -181,8 +188,12 @@ async function refreshAll(): Promise<void> {
 async function boot(): Promise<void> {
   try {
     await refreshAll();
+    showProblem(null);
   } catch (err) {
-    showFatal(`Cannot reach the service: ${err instanceof Error ? err.message : 'error'}.`);
+    console.error(err);
+    showProblem(
+      `Cannot load data from the service: ${err instanceof Error ? err.message : 'error'}.`,
+    );
   }
   // Let the browser paint once before declaring the first render done.
   requestAnimationFrame(() => {

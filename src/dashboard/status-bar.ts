@@ -40,6 +40,7 @@ function item(label: string, id: string): Item {
 export class StatusBar {
   private readonly items: Record<string, Item>;
   private readonly instances = new Set<string>();
+  private countdown: ReturnType<typeof setInterval> | undefined;
 
   constructor(
     private readonly root: HTMLElement,
@@ -80,7 +81,7 @@ export class StatusBar {
     };
     set(
       'persistence',
-      !p.enabled ? 'off (memory only)' : p.mode === 'memory' ? 'memory (degraded)' : p.mode,
+      !p.enabled ? 'memory only' : p.mode === 'memory' ? 'memory (degraded)' : p.mode,
       !p.enabled ? '' : p.mode === 'memory' ? 'bad' : 'ok',
     );
     set(
@@ -88,7 +89,11 @@ export class StatusBar {
       p.circuit === 'half_open' ? 'half-open' : p.circuit,
       p.circuit === 'closed' ? (p.enabled ? 'ok' : '') : p.circuit === 'open' ? 'bad' : 'warn',
     );
-    set('queue', formatCount(p.queueDepth), p.queueDepth > 0 && p.circuit !== 'closed' ? 'warn' : '');
+    set(
+      'queue',
+      formatCount(p.queueDepth),
+      p.queueDepth > 0 && p.circuit !== 'closed' ? 'warn' : '',
+    );
     set('dropped', formatCount(p.dropped), p.dropped > 0 ? 'bad' : '');
     set('persisted', p.enabled ? formatCount(p.persisted) : '—');
     set('flush', p.lastFlushAt === null ? '—' : formatTimeShort(p.lastFlushAt));
@@ -108,13 +113,21 @@ export class StatusBar {
 
   /** Renders the WebSocket state in the header. */
   setLive(state: LiveState): void {
+    clearInterval(this.countdown);
+    if (state.state === 'reconnecting') {
+      this.countdown = setInterval(() => this.renderLive(state), 1000);
+    }
+    this.renderLive(state);
+  }
+
+  private renderLive(state: LiveState): void {
     const node = this.liveIndicator;
     node.dataset.state = state.state;
     if (state.state === 'live') setText(node, 'Live');
     else if (state.state === 'connecting') setText(node, 'Connecting…');
     else {
       const s = Math.max(0, Math.ceil((state.retryAt - Date.now()) / 1000));
-      setText(node, `Reconnecting in ${s} s`);
+      setText(node, s > 0 ? `Offline · retrying in ${s} s` : 'Reconnecting…');
     }
   }
 }
