@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // Builds the dashboard when dist/dashboard is missing or stale (browser tests serve it).
+    globalSetup: ['test/dashboard/global-setup.ts'],
   },
 });

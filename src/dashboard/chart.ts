@@ -49,13 +49,11 @@ export class TimeChart {
   /** Replaces lines (when types appear) and data. */
   setData(data: ChartData, lines?: LineSpec[]): void {
     this.data = data;
-    if (lines !== undefined && !sameLines(lines, this.lines)) {
-      this.lines = lines;
-      this.rebuild();
-      return;
-    }
-    if (this.plot === null) this.rebuild();
+    const linesChanged = lines !== undefined && !sameLines(lines, this.lines);
+    if (lines !== undefined) this.lines = lines;
+    if (this.plot === null || linesChanged) this.rebuild();
     else this.plot.setData(data as uPlot.AlignedData);
+    this.container.dataset.points = String(this.pointCount);
   }
 
   /** Number of non-null y values drawn (tests and the `charts drawn` mark use it). */
@@ -83,7 +81,6 @@ export class TimeChart {
     this.plot?.destroy();
     this.plot = null;
     this.plot = new uPlot(this.buildOptions(), this.data as uPlot.AlignedData, this.container);
-    this.container.dataset.points = String(this.pointCount);
   }
 
   private buildOptions(): uPlot.Options {

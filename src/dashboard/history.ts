@@ -154,6 +154,15 @@ export class HistoryViewer {
       from = span === undefined ? null : now - span;
       to = now;
     }
+    if (from !== null && from > to) {
+      this.query = null;
+      this.nextBefore = null;
+      this.cursors = [null];
+      this.newerBtn.disabled = true;
+      this.olderBtn.disabled = true;
+      this.renderEmpty('The start of the range is after its end.');
+      return;
+    }
     const kind = this.kindInput.value.trim();
     this.query = {
       type,

@@ -1,0 +1,42 @@
+/** Launches the system Chromium (Debian package, /usr/bin/chromium) through playwright-core. */
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+/** Chromium flags for CI machines: no GPU, no sandbox, no background traffic. */
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+/** Starts Chromium. `CHROMIUM_PATH` overrides the executable. */
+export function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: CHROMIUM_ARGS,
+  });
+}
+
+/** Collects console errors and uncaught page errors of `page`. */
+export function collectErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  page.on('response', (r) => {
+    if (r.status() >= 400) errors.push(`http ${r.status()}: ${r.url()}`);
+  });
+  return errors;
+}
+
+/** Text that must never appear on the page. */
+export const FORBIDDEN_TEXT = /Invalid Date|NaN|undefined/;
+
+/** Waits until the dashboard's first full render is done. */
+export async function waitForDashboard(page: Page): Promise<void> {
+  await page.waitForSelector('html[data-ready="true"]', { timeout: 20_000 });
+}
