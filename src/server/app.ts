@@ -171,7 +171,16 @@ export function createMonitoringServer(
     },
   });
   void app.register(async (scoped) => {
-    scoped.get('/ws', { websocket: true }, (socket) => hub.accept(socket));
+    scoped.route({
+      method: 'GET',
+      url: '/ws',
+      handler: async () => {
+        throw new MonitorError('CM_ERR_BAD_REQUEST', '/ws needs a WebSocket upgrade', {
+          field: 'upgrade',
+        });
+      },
+      wsHandler: (socket) => hub.accept(socket),
+    });
   });
   registerRoutes(app, {
     monitor,
