@@ -89,13 +89,15 @@ export class TestClient {
       const socket = new WebSocket(url, { headers });
       const client = new TestClient(socket);
       socket.once('open', () => resolve(client));
-      socket.once('unexpected-response', (_req, res) =>
+      socket.once('unexpected-response', (req, res) => {
+        res.resume();
+        req.destroy();
         reject(
           Object.assign(new Error(`upgrade refused: ${res.statusCode}`), {
             status: res.statusCode,
           }),
-        ),
-      );
+        );
+      });
       socket.once('error', reject);
     });
   }
