@@ -122,7 +122,14 @@ export function createMonitoringServer(
     void reply.code(w.status).send(httpErrorBody(w));
   });
 
-  app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
+  void app.register(fastifyWebsocket, {
+    options: { maxPayload: limits.wsFrameBytes },
+    errorHandler: (err, socket) => {
+      app.log.error({ err }, 'websocket handler failed');
+      socket.terminate();
+    },
+  });
+  const guard = async (req: FastifyRequest, reply: FastifyReply) => {
     void reply.headers({
       'x-content-type-options': 'nosniff',
       'referrer-policy': 'no-referrer',
@@ -161,17 +168,28 @@ export function createMonitoringServer(
         .send(LOGIN_PAGE);
     }
     throw new MonitorError('CM_ERR_UNAUTHORIZED', 'a valid token is required');
-  });
-
-  void app.register(fastifyWebsocket, {
-    options: { maxPayload: limits.wsFrameBytes },
-    errorHandler: (err, socket) => {
-      app.log.error({ err }, 'websocket handler failed');
-      socket.terminate();
-    },
-  });
+  };
+  // Registered after the websocket plugin so that its onRequest hook (which marks upgrade
+  // requests, so a refused upgrade's socket is destroyed) runs before this one can refuse.
+  void app.register(
+    Object.assign(
+      async (root: FastifyInstance) => {
+        root.addHook('onRequest', guard);
+      },
+      { [Symbol.for('skip-override')]: true },
+    ),
+  );
   void app.register(async (scoped) => {
-    scoped.get('/ws', { websocket: true }, (socket) => hub.accept(socket));
+    scoped.route({
+      method: 'GET',
+      url: '/ws',
+      handler: async () => {
+        throw new MonitorError('CM_ERR_BAD_REQUEST', '/ws needs a WebSocket upgrade', {
+          field: 'upgrade',
+        });
+      },
+      wsHandler: (socket) => hub.accept(socket),
+    });
   });
   registerRoutes(app, {
     monitor,

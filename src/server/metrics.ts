@@ -26,6 +26,13 @@ export const DURATION_BUCKETS_S = [
 /** Circuit state as a number for `connection_monitor_circuit_state`. */
 export const CIRCUIT_STATE_VALUE = { closed: 0, half_open: 1, open: 2 } as const;
 
+/** prom-client default metrics whose names break Prometheus conventions (gauges ending in _total). */
+const MISNAMED_DEFAULT_METRICS = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+];
+
 interface Sample {
   metricName?: string;
   labels?: Record<string, string>;
@@ -127,7 +134,7 @@ export function createMetricsRegistry(
       const name = 'connection_monitor_event_duration_seconds';
       for (const type of monitor.getTypes()) {
         const h = monitor.getLatencyHistogram(type);
-        if (h === null) continue;
+        if (h === null || h.count === 0) continue;
         const cumulative = toPrometheusBuckets(h.counts);
         DURATION_BUCKETS_S.forEach((le, k) => {
           out.push({
@@ -193,6 +200,11 @@ export function createMetricsRegistry(
     'counter',
     () => [{ value: counters.ingestRejected() }],
   );
-  if (withProcessMetrics) collectDefaultMetrics({ register: registry });
+  if (withProcessMetrics) {
+    collectDefaultMetrics({ register: registry });
+    // prom-client names these gauges `…_total`, which Prometheus reserves for counters (promtool
+    // rejects them); the same numbers stay available as nodejs_active_{handles,requests,resources}.
+    for (const name of MISNAMED_DEFAULT_METRICS) registry.removeSingleMetric(name);
+  }
   return registry;
 }

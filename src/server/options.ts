@@ -17,7 +17,7 @@ export interface ServerLimits {
   wsEventsPerSecond?: number;
   /** Outgoing bytes buffered for one connection above which events are dropped for it. Default 1 MiB. */
   wsBufferedBytes?: number;
-  /** Outgoing bytes buffered for one connection above which it is closed (code 1013). Default 8 MiB. */
+  /** Outgoing bytes buffered for one connection above which it is terminated at once. Default 8 MiB. */
   wsCloseBufferedBytes?: number;
   /** A connection that stays above `wsBufferedBytes` this long is closed (code 1013), ms. Default 10,000. */
   wsSlowConsumerMs?: number;

@@ -7,7 +7,8 @@
  * filter matches. Each subscriber has an event budget (`wsEventsPerSecond`, sampled evenly when
  * exceeded) and a buffer check: above `wsBufferedBytes` its events are dropped and counted (the
  * count goes out in its next `stats` message); above `wsCloseBufferedBytes`, or above
- * `wsBufferedBytes` for `wsSlowConsumerMs`, it is closed with 1013. Server memory per connection
+ * `wsBufferedBytes` for `wsSlowConsumerMs`, it is closed with 1013 (terminated at once above the
+ * hard limit, since a close frame would queue behind the unread data). Server memory per connection
  * is therefore bounded whatever the client does.
  */
 import type { RawData, WebSocket } from 'ws';
@@ -400,7 +401,8 @@ export class WsHub {
     const { limits } = this.options;
     const buffered = c.socket.bufferedAmount;
     if (buffered > limits.wsCloseBufferedBytes) {
-      c.socket.close(WS_CLOSE_TRY_AGAIN, 'slow consumer: too much unread data');
+      // Memory first: drop the connection and its buffer now (a close frame would queue behind it).
+      c.socket.terminate();
       return false;
     }
     if (buffered <= limits.wsBufferedBytes) {
@@ -410,6 +412,8 @@ export class WsHub {
     c.slowSince ??= now;
     if (now - c.slowSince > limits.wsSlowConsumerMs) {
       c.socket.close(WS_CLOSE_TRY_AGAIN, 'slow consumer: reading too slowly');
+      // A client that does not read will not answer the close frame either.
+      setTimeout(() => c.socket.terminate(), 2_000).unref();
     }
     return false;
   }
