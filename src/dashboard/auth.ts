@@ -2,6 +2,9 @@ import { el } from './dom.js';
 
 const STORAGE_KEY = 'connection-monitor.token';
 
+/** Window event fired when the user entered a new token (the live connection retries at once). */
+export const TOKEN_CHANGED = 'connection-monitor:token-changed';
+
 /** The access token, kept in `sessionStorage` (gone when the tab closes). */
 export const tokenStore = {
   get(): string | null {
@@ -83,6 +86,7 @@ export function promptForToken(wasRejected: boolean): Promise<void> {
       const token = input.value.trim();
       if (token === '') return;
       tokenStore.set(token);
+      window.dispatchEvent(new Event(TOKEN_CHANGED));
       overlay.remove();
       pending = null;
       resolve();

@@ -1,5 +1,5 @@
 import { api } from './api.js';
-import { tokenStore } from './auth.js';
+import { TOKEN_CHANGED, tokenStore } from './auth.js';
 import { Backoff } from './backoff.js';
 import type { ConnectionEvent, ServiceStatus, StatsMap } from './types.js';
 
@@ -38,7 +38,15 @@ export class LiveConnection {
   private hasBeenLive = false;
   private isClosed = false;
 
-  constructor(private readonly handlers: LiveHandlers) {}
+  constructor(private readonly handlers: LiveHandlers) {
+    // A new token makes the next attempt likely to succeed: do not wait out the backoff.
+    window.addEventListener(TOKEN_CHANGED, () => {
+      if (this.socket !== null || this.isClosed) return;
+      clearTimeout(this.retryTimer);
+      this.backoff.reset();
+      this.start();
+    });
+  }
 
   /** Opens the socket (idempotent while one is open). */
   start(): void {
