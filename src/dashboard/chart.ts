@@ -21,6 +21,8 @@ export interface TimeChartOptions {
   yMin?: number;
   /** Logarithmic y scale (latencies spanning ms to s). Default false. */
   isLog?: boolean;
+  /** Formats y-axis tick labels; default `format`. */
+  axisFormat?: (v: number) => string;
 }
 
 /** x values (epoch ms) then one array per line; null is a gap. */
@@ -84,7 +86,14 @@ export class TimeChart {
   }
 
   private buildOptions(): uPlot.Options {
-    const { format, isSparkline = false, heightPx = 220, yMin, isLog = false } = this.options;
+    const {
+      format,
+      axisFormat,
+      isSparkline = false,
+      heightPx = 220,
+      yMin,
+      isLog = false,
+    } = this.options;
     const axisColor = cssVar('--muted');
     const gridColor = cssVar('--grid');
     const fmt = (_u: uPlot, v: number | null): string => (v === null ? '–' : format(v));
@@ -120,12 +129,17 @@ export class TimeChart {
               stroke: axisColor,
               grid: { stroke: gridColor, width: 1 },
               ticks: { stroke: gridColor, width: 1 },
+              // Room for "10:30pm" labels without running into each other.
+              space: 80,
             },
             {
               stroke: axisColor,
               grid: { stroke: gridColor, width: 1 },
               ticks: { stroke: gridColor, width: 1 },
-              values: (_u, splits) => splits.map((v) => format(v)),
+              // On a log scale, ticks and grid lines at powers of ten only (uPlot's 1…9 × 10^n
+              // splits crowd the axis).
+              splits: isLog ? (_u, _i, min, max) => powersOfTen(min, max) : undefined,
+              values: (_u, splits) => splits.map((v) => (axisFormat ?? format)(v)),
               // Wide enough for the longest label (uPlot's fixed default cuts "1.25 s" off).
               size: (_u, values) =>
                 values == null || values.length === 0
@@ -136,6 +150,15 @@ export class TimeChart {
       padding: isSparkline ? [2, 0, 2, 0] : [12, 8, 0, 0],
     };
   }
+}
+
+/** Powers of ten within [min, max] (at least one). */
+function powersOfTen(min: number, max: number): number[] {
+  const lo = Math.ceil(Math.log10(Math.max(min, 1e-6)) - 1e-9);
+  const hi = Math.floor(Math.log10(Math.max(max, 1e-6)) + 1e-9);
+  const out: number[] = [];
+  for (let e = lo; e <= hi; e++) out.push(10 ** e);
+  return out.length > 0 ? out : [10 ** lo];
 }
 
 function sameLines(a: LineSpec[], b: LineSpec[]): boolean {

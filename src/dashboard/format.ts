@@ -74,7 +74,14 @@ export function formatMs(ms: number | null | undefined): string {
   if (ms < 1) return `${ms.toFixed(2)} ms`;
   if (ms < 100) return `${ms.toFixed(1)} ms`;
   if (ms < 1000) return `${Math.round(ms)} ms`;
-  return `${(ms / 1000).toFixed(2)} s`;
+  return ms < 10_000 ? `${(ms / 1000).toFixed(2)} s` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** Duration for an axis tick: no trailing zeros (`0.1 ms`, `10 ms`, `1 s`, `2.5 s`). */
+export function formatMsTick(ms: number | null | undefined): string {
+  if (typeof ms !== 'number' || !Number.isFinite(ms)) return DASH;
+  const trim = (v: number) => String(Number(v.toPrecision(3)));
+  return ms < 1000 ? `${trim(ms)} ms` : `${trim(ms / 1000)} s`;
 }
 
 /** Ratio as a percentage: `0.0423` → `4.23 %`. */

@@ -11,7 +11,7 @@ import { TypeCards } from './cards.js';
 import { TimeChart, type LineSpec } from './chart.js';
 import { byId, el, setText } from './dom.js';
 import { ErrorBars } from './error-bars.js';
-import { formatCompact, formatMs, formatUptime } from './format.js';
+import { formatCompact, formatMs, formatMsTick, formatUptime } from './format.js';
 import { ThroughputGauges } from './gauges.js';
 import { HistoryViewer } from './history.js';
 import { LiveConnection } from './live.js';
@@ -38,8 +38,8 @@ const statusBar = new StatusBar(byId('status-bar'), byId('banner'), byId('live')
 const cards = new TypeCards(byId('cards'));
 const gauges = new ThroughputGauges(byId('gauges'));
 const errorBars = new ErrorBars(byId('error-bars'));
-const history = new HistoryViewer();
-history.onInstance = (id) => statusBar.noteInstance(id);
+const historyViewer = new HistoryViewer();
+historyViewer.onInstance = (id) => statusBar.noteInstance(id);
 const latencySelect = byId<HTMLSelectElement>('latency-type');
 
 const perMinute = { format: formatCompact, yMin: 0 };
@@ -52,12 +52,22 @@ const latencyChart = new TimeChart(
     { label: 'p95', color: PERCENTILE_COLORS.p95 },
     { label: 'p99', color: PERCENTILE_COLORS.p99 },
   ],
-  { format: formatMs, isLog: true },
+  { format: formatMs, axisFormat: formatMsTick, isLog: true },
 );
 
 const types = new Set<string>();
-let rangeKey = (document.querySelector<HTMLInputElement>('input[name=range]:checked')?.value ??
-  '1h') as keyof typeof RANGES;
+/** The range comes from `?range=` (shareable links), else the checked radio (1 h). */
+let rangeKey = initialRange();
+
+function initialRange(): string {
+  const wanted = new URLSearchParams(location.search).get('range');
+  if (wanted !== null && wanted in RANGES) {
+    const radio = document.querySelector<HTMLInputElement>(`input[name=range][value="${wanted}"]`);
+    if (radio !== null) radio.checked = true;
+    return wanted;
+  }
+  return document.querySelector<HTMLInputElement>('input[name=range]:checked')?.value ?? '1h';
+}
 let merged: TimeSeries | null = null;
 let perType = new Map<string, TimeSeries>();
 let seriesSeq = 0;
@@ -87,7 +97,7 @@ function renderStats(stats: StatsMap): void {
   const kinds = new Set<string>();
   for (const s of Object.values(stats)) for (const k of Object.keys(s.kinds)) kinds.add(k);
   const isNewType = addTypes(Object.keys(stats));
-  history.setChoices(types, kinds);
+  historyViewer.setChoices(types, kinds);
   cards.updateStats(stats);
   const rates: Record<string, number> = {};
   for (const s of Object.values(stats)) rates[s.type] = s.eventsPerSecond;
@@ -182,7 +192,7 @@ async function refreshAll(): Promise<void> {
   addTypes(status.types);
   renderStatus(status);
   renderStats(stats);
-  await Promise.all([loadSeries(), history.reload()]);
+  await Promise.all([loadSeries(), historyViewer.reload()]);
 }
 
 async function boot(): Promise<void> {
@@ -217,7 +227,10 @@ async function boot(): Promise<void> {
 for (const input of document.querySelectorAll<HTMLInputElement>('input[name=range]')) {
   input.addEventListener('change', () => {
     if (!input.checked) return;
-    rangeKey = input.value as keyof typeof RANGES;
+    rangeKey = input.value;
+    const url = new URL(location.href);
+    url.searchParams.set('range', rangeKey);
+    history.replaceState(null, '', url.pathname + url.search + url.hash);
     seriesSeq++;
     seriesInFlight = null;
     void loadSeries().catch(() => undefined);

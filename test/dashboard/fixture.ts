@@ -11,6 +11,25 @@ import { createMonitoringServer, type MonitoringServer } from '../../src/server/
 /** The five connection types of the demo. */
 export const DEMO_TYPES = ['websocket', 'redis', 'supabase', 'kimi', 'glm'] as const;
 
+/** Share of traffic per type (a WebSocket-heavy service that calls two LLM APIs). */
+const WEIGHTS: Record<(typeof DEMO_TYPES)[number], number> = {
+  websocket: 0.36,
+  redis: 0.3,
+  supabase: 0.16,
+  kimi: 0.09,
+  glm: 0.09,
+};
+
+/** Picks a type by {@link WEIGHTS} for a uniform `u` in [0, 1). */
+export function pickType(u: number): (typeof DEMO_TYPES)[number] {
+  let acc = 0;
+  for (const t of DEMO_TYPES) {
+    acc += WEIGHTS[t];
+    if (u < acc) return t;
+  }
+  return 'glm';
+}
+
 /** Metadata that must be shown as text, never parsed as markup. */
 export const HTML_METADATA = '<img src=x onerror="window.__xss=1"><b>bold</b>';
 
@@ -87,7 +106,7 @@ export function seedHistory(
     // Monotonic warp of u: density varies ±30 % along the range.
     const w = u + (0.3 * Math.sin(2 * Math.PI * waves * u)) / (2 * Math.PI * waves);
     const timestamp = Math.floor(from + w * spanMs);
-    const type = DEMO_TYPES[i % DEMO_TYPES.length] as (typeof DEMO_TYPES)[number];
+    const type = pickType(rand());
     const isIncident = type === 'kimi' && timestamp >= incidentStart && timestamp < incidentEnd;
     recordDemoEvent(monitor, type, rand, Math.min(timestamp, now - 1), isIncident ? 6 : 1);
   }
@@ -149,9 +168,7 @@ export async function startDashboardServer(
   const timer =
     interval > 0
       ? setInterval(() => {
-          const type = DEMO_TYPES[
-            Math.floor(rand() * DEMO_TYPES.length)
-          ] as (typeof DEMO_TYPES)[number];
+          const type = pickType(rand());
           try {
             recordDemoEvent(monitor, type, rand);
           } catch {
