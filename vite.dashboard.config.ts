@@ -18,7 +18,8 @@ export default defineConfig({
     outDir,
     emptyOutDir: true,
     target: 'es2022',
-    sourcemap: true,
+    // No source maps in the package: they would triple its size; `vite build --sourcemap` for debugging.
+    sourcemap: false,
     reportCompressedSize: true,
     assetsInlineLimit: 0,
   },
