@@ -42,8 +42,11 @@ try {
     );
     // Open one row to show the metadata view.
     await page.locator('#h-body tr.event-row button.row-toggle').nth(1).click();
-    // Wait for two live stats updates so the gauges and counters are live values.
+    // Wait until live: counters, gauges and the live event list show streamed values.
     await page.waitForFunction(() => document.querySelector('#live')?.textContent === 'Live');
+    await page.waitForFunction(() => document.querySelectorAll('.tail-row').length >= 12, null, {
+      timeout: 15_000,
+    });
     await page.evaluate(() => window.scrollTo(0, 0));
     const path = join(DOCS, `dashboard-${shot.name}.png`);
     await page.screenshot({ path, fullPage: shot.fullPage });

@@ -15,6 +15,7 @@ import { formatCompact, formatMs, formatMsTick, formatUptime } from './format.js
 import { ThroughputGauges } from './gauges.js';
 import { HistoryViewer } from './history.js';
 import { LiveConnection } from './live.js';
+import { LiveTail } from './live-tail.js';
 import { StatusBar } from './status-bar.js';
 import { PERCENTILE_COLORS, typeColor } from './theme.js';
 import type { ServiceStatus, StatsMap, TimeSeries } from './types.js';
@@ -41,6 +42,7 @@ const errorBars = new ErrorBars(byId('error-bars'));
 const historyViewer = new HistoryViewer();
 historyViewer.onInstance = (id) => statusBar.noteInstance(id);
 const latencySelect = byId<HTMLSelectElement>('latency-type');
+const tail = new LiveTail(byId('tail'));
 
 const perMinute = { format: formatCompact, yMin: 0 };
 const eventsChart = new TimeChart(byId('chart-events'), [], perMinute);
@@ -216,7 +218,10 @@ async function boot(): Promise<void> {
       renderStatus(status);
       renderStats(stats);
     },
-    onEvent: (event) => statusBar.noteInstance(event.instance),
+    onEvent: (event) => {
+      statusBar.noteInstance(event.instance);
+      tail.add(event);
+    },
     onState: (state) => statusBar.setLive(state),
     onReconnected: () => void refreshAll().catch(() => undefined),
   });

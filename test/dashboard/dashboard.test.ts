@@ -94,6 +94,21 @@ describe('dashboard', () => {
     expect(await page.locator('#live').getAttribute('data-state')).toBe('live');
   });
 
+  it('streams new events into the live list and pauses it', async () => {
+    await page.waitForFunction(() => document.querySelectorAll('.tail-row').length >= 3);
+    await page.getByRole('button', { name: 'Pause the live event list' }).click();
+    const newest = await page.locator('.tail-row').first().textContent();
+    await page.waitForFunction(() =>
+      /paused · [1-9]/.test(document.querySelector('.tail-bar')?.textContent ?? ''),
+    );
+    expect(await page.locator('.tail-row').first().textContent()).toBe(newest);
+    await page.getByRole('button', { name: 'Resume the live event list' }).click();
+    await page.waitForFunction(
+      (n) => document.querySelector('.tail-row')?.textContent !== n,
+      newest,
+    );
+  });
+
   it('switches the range: 24 h uses 5-minute buckets', async () => {
     const before = await chartPoints(page, 'chart-events');
     await page.getByText('24 h', { exact: true }).click();
