@@ -26,7 +26,15 @@ function metric(label: string, testId: string, big = false): [HTMLElement, HTMLE
 export class TypeCards {
   private readonly cards = new Map<string, Card>();
 
-  constructor(private readonly root: HTMLElement) {}
+  private readonly placeholder: HTMLElement;
+
+  constructor(private readonly root: HTMLElement) {
+    this.placeholder = el('p', {
+      class: 'empty-state',
+      text: 'No connection events recorded yet. Cards appear as soon as the first event of a type arrives.',
+    });
+    root.append(this.placeholder);
+  }
 
   private card(type: string): Card {
     let card = this.cards.get(type);
@@ -55,6 +63,7 @@ export class TypeCards {
       el('dl', { class: 'card-metrics' }, events, rate, errors, errorRate, avg, p95, last),
       sparkBox,
     );
+    this.placeholder.remove();
     // Keep cards sorted by type name.
     const after = [...this.cards.keys()].sort().find((t) => t > type);
     const next = after === undefined ? null : (this.cards.get(after)?.root ?? null);

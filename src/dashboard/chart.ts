@@ -104,7 +104,8 @@ export class TimeChart {
         stroke: l.color,
         width: isSparkline ? 1.5 : 2,
         fill: l.isFilled ? withAlpha(l.color, 0.14) : undefined,
-        points: { show: false },
+        // A bucket with gaps on both sides has no line to draw: show it as a dot.
+        points: isSparkline ? { show: false } : { show: true, size: 6, filter: isolatedPoints },
         spanGaps: false,
         value: fmt,
       })),
@@ -147,9 +148,21 @@ export class TimeChart {
                   : 14 + 7.2 * Math.max(...values.map((v) => String(v).length)),
             },
           ],
-      padding: isSparkline ? [2, 0, 2, 0] : [12, 8, 0, 0],
+      padding: isSparkline ? [2, 0, 2, 0] : [12, 18, 0, 0],
     };
   }
+}
+
+/** Indices of values with no non-null neighbour (they would be invisible as a line). */
+function isolatedPoints(u: uPlot, seriesIdx: number): number[] | null {
+  const ys = u.data[seriesIdx] as (number | null | undefined)[] | undefined;
+  if (ys === undefined) return null;
+  const out: number[] = [];
+  for (let i = 0; i < ys.length; i++) {
+    if (ys[i] == null) continue;
+    if (ys[i - 1] == null && ys[i + 1] == null) out.push(i);
+  }
+  return out;
 }
 
 /** Powers of ten within [min, max] (at least one). */

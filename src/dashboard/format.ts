@@ -62,6 +62,7 @@ export function formatCount(n: number | null | undefined): string {
 export function formatCompact(n: number | null | undefined): string {
   if (typeof n !== 'number' || !Number.isFinite(n)) return DASH;
   const a = Math.abs(n);
+  if (a < 10) return String(Math.round(n * 100) / 100);
   if (a < 1000) return String(Math.round(n * 10) / 10);
   if (a < 1e6) return `${(n / 1e3).toFixed(a < 1e4 ? 2 : 1)}k`;
   if (a < 1e9) return `${(n / 1e6).toFixed(a < 1e7 ? 2 : 1)}M`;

@@ -195,12 +195,12 @@ async function refreshAll(): Promise<void> {
   renderStatus(status);
   renderStats(stats);
   await Promise.all([loadSeries(), historyViewer.reload()]);
+  showProblem(null);
 }
 
 async function boot(): Promise<void> {
   try {
     await refreshAll();
-    showProblem(null);
   } catch (err) {
     console.error(err);
     showProblem(
