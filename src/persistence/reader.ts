@@ -1,0 +1,79 @@
+import type { ConnectionEvent } from '../core/event.js';
+import { encodeCursor, type HistoryPage, type NormalizedHistoryQuery } from '../core/query.js';
+import { minuteOf, type MinuteRollup } from '../core/rollup.js';
+import type { MonitorRedis } from './client.js';
+import { decodeRollup, decodeStats, memberId } from './codec.js';
+import type { KeySpace } from './keys.js';
+import type { RecoveredType } from './persistence.js';
+
+/** Most members one history call scans when filters skip events (bounds the script's run time). */
+export const HISTORY_SCAN_CAP = 20_000;
+
+/** Reads history, rollups and recovery data from Redis. Every method may reject (caller falls back). */
+export class RedisReader {
+  constructor(
+    private readonly client: MonitorRedis,
+    private readonly keys: KeySpace,
+  ) {}
+
+  /** One history page, newest first, with an exact cursor. */
+  async history(q: NormalizedHistoryQuery): Promise<Pick<HistoryPage, 'events' | 'nextBefore'>> {
+    const k = this.keys.forType(q.type);
+    const [members, more, curScore, curMember] = (await this.client.cmHistory(
+      k.events,
+      q.to,
+      q.from,
+      q.before === null ? '' : q.before.timestamp,
+      q.before === null ? '' : `{"id":"${q.before.id}"`,
+      q.limit,
+      q.kind ?? '',
+      q.errorsOnly ? '1' : '0',
+      HISTORY_SCAN_CAP,
+    )) as unknown as [string[], number, string, string];
+    const events = members.map((m) => JSON.parse(m) as ConnectionEvent);
+    let nextBefore: string | null = null;
+    const id = curMember === '' ? null : memberId(curMember);
+    if (more === 1 && id !== null) nextBefore = encodeCursor({ timestamp: Number(curScore), id });
+    return { events, nextBefore };
+  }
+
+  /** Minute rollups of the given types (all known types when undefined) in [from, to]. */
+  async rollups(
+    types: readonly string[] | undefined,
+    from: number,
+    to: number,
+  ): Promise<MinuteRollup[]> {
+    const list = types ?? (await this.types());
+    const parts = await Promise.all(
+      list.map((t) => {
+        const k = this.keys.forType(t);
+        return this.client.cmRollups(k.rollups, k.rollupIndex, minuteOf(from), to);
+      }),
+    );
+    const out: MinuteRollup[] = [];
+    for (const part of parts)
+      for (const json of part) if (json !== null) out.push(decodeRollup(json));
+    return out;
+  }
+
+  /** Every type ever written under this prefix. */
+  async types(): Promise<string[]> {
+    return (await this.client.smembers(this.keys.types)).sort();
+  }
+
+  /** The newest `limit` events since `from` and the stats totals of every known type. */
+  async recover(from: number, limit: number): Promise<RecoveredType[]> {
+    const types = await this.types();
+    return Promise.all(
+      types.map(async (type) => {
+        const k = this.keys.forType(type);
+        const [members, stats] = await this.client.cmRecover(k.events, k.stats, from, limit);
+        return {
+          type,
+          events: members.map((m) => JSON.parse(m) as ConnectionEvent),
+          totals: decodeStats(stats),
+        };
+      }),
+    );
+  }
+}

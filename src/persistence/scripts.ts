@@ -1,0 +1,189 @@
+/**
+ * Lua scripts, registered with ioredis `defineCommand` (EVALSHA, loaded once per connection,
+ * reloaded on NOSCRIPT). Each touches the keys of one type only, so it runs in one cluster slot.
+ */
+
+/**
+ * Applies one type's batch atomically and idempotently.
+ * KEYS: events, stats, rollups, rollupIndex, batches.
+ * ARGV: batchId, nowMs, retentionMs, n, then n (score, member) pairs, then the stats delta JSON,
+ * then the rollup deltas JSON (array). Returns 1 when applied, 0 when the batch id was seen.
+ */
+const WRITE_BATCH = `
+local events, stats, rollups, rindex, batches = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local now = tonumber(ARGV[2])
+local retention = tonumber(ARGV[3])
+local n = tonumber(ARGV[4])
+if redis.call('ZSCORE', batches, ARGV[1]) then return 0 end
+local last = 4 + 2 * n
+local i = 5
+while i <= last do
+  local j = math.min(i + 999, last)
+  redis.call('ZADD', events, unpack(ARGV, i, j))
+  i = j + 1
+end
+local s = cjson.decode(ARGV[last + 1])
+redis.call('HINCRBY', stats, 'events', s.e)
+if s.x > 0 then redis.call('HINCRBY', stats, 'errors', s.x) end
+for k, c in pairs(s.k) do redis.call('HINCRBY', stats, 'k:' .. k, c) end
+if s.dc > 0 then
+  redis.call('HINCRBYFLOAT', stats, 'dur_sum', s.ds)
+  redis.call('HINCRBY', stats, 'dur_count', s.dc)
+  local mn = tonumber(redis.call('HGET', stats, 'dur_min'))
+  if not mn or s.dmin < mn then redis.call('HSET', stats, 'dur_min', s.dmin) end
+  local mx = tonumber(redis.call('HGET', stats, 'dur_max'))
+  if not mx or s.dmax > mx then redis.call('HSET', stats, 'dur_max', s.dmax) end
+  for b, c in pairs(s.h) do redis.call('HINCRBY', stats, 'h:' .. b, c) end
+end
+local first = tonumber(redis.call('HGET', stats, 'first_at'))
+if not first or s.f < first then redis.call('HSET', stats, 'first_at', s.f) end
+local lastAt = tonumber(redis.call('HGET', stats, 'last_at'))
+if not lastAt or s.l > lastAt then redis.call('HSET', stats, 'last_at', s.l) end
+
+for _, d in ipairs(cjson.decode(ARGV[last + 2])) do
+  local field = tostring(d.t)
+  local cur = redis.call('HGET', rollups, field)
+  local r
+  if cur then
+    r = cjson.decode(cur)
+    r.e = r.e + d.e
+    r.x = r.x + d.x
+    for k, c in pairs(d.k) do r.k[k] = (r.k[k] or 0) + c end
+    if d.dc > 0 then
+      if r.dc == 0 or d.dmin < r.dmin then r.dmin = d.dmin end
+      if r.dc == 0 or d.dmax > r.dmax then r.dmax = d.dmax end
+      r.ds = r.ds + d.ds
+      r.dc = r.dc + d.dc
+      for b, c in pairs(d.h) do r.h[b] = (r.h[b] or 0) + c end
+    end
+  else
+    r = d
+  end
+  redis.call('HSET', rollups, field, cjson.encode(r))
+  redis.call('ZADD', rindex, d.t, field)
+end
+
+local cutoff = now - retention
+redis.call('ZREMRANGEBYSCORE', events, '-inf', '(' .. cutoff)
+local old = redis.call('ZRANGEBYSCORE', rindex, '-inf', cutoff - 60000, 'LIMIT', 0, 1000)
+if #old > 0 then
+  redis.call('HDEL', rollups, unpack(old))
+  redis.call('ZREM', rindex, unpack(old))
+end
+redis.call('ZADD', batches, now, ARGV[1])
+redis.call('ZREMRANGEBYSCORE', batches, '-inf', '(' .. cutoff)
+for _, key in ipairs(KEYS) do redis.call('PEXPIRE', key, retention) end
+return 1
+`;
+
+/**
+ * One page of history, newest first, exact across equal timestamps.
+ * KEYS: events. ARGV: to, from, cursorScore ('' for none), cursorPrefix (`{"id":"<id>"`),
+ * limit, kind ('' for any), errorsOnly ('1'/'0'), scanCap.
+ * Returns { members, more (1/0), cursorScore, cursorMember }.
+ */
+const HISTORY = `
+local key = KEYS[1]
+local from = ARGV[2]
+local limit = tonumber(ARGV[5])
+local kind = ARGV[6]
+local errorsOnly = ARGV[7] == '1'
+local cap = tonumber(ARGV[8])
+local filtered = kind ~= '' or errorsOnly
+local out = {}
+local scanned = 0
+local curScore, curMember = '', ''
+
+-- Byte-wise comparison, as Redis orders members of equal score (Lua's < uses the locale).
+local function less(a, b)
+  local la, lb = #a, #b
+  for i = 1, math.min(la, lb) do
+    local x, y = string.byte(a, i), string.byte(b, i)
+    if x ~= y then return x < y end
+  end
+  return la < lb
+end
+
+local function accept(m)
+  if not filtered then return true end
+  local e = cjson.decode(m)
+  if kind ~= '' and e.kind ~= kind then return false end
+  if errorsOnly then
+    local hasError = e.error ~= nil and e.error ~= cjson.null
+    if not (e.kind == 'error' or e.kind == 'timeout' or hasError) then return false end
+  end
+  return true
+end
+
+-- Returns 'done' when the page is settled: full and one more match seen, or the scan cap hit.
+local function visit(m, score)
+  scanned = scanned + 1
+  if accept(m) then
+    if #out >= limit then return 'more' end
+    out[#out + 1] = m
+    curScore, curMember = score, m
+  elseif #out < limit then
+    curScore, curMember = score, m
+  end
+  if scanned >= cap then return 'more' end
+  return nil
+end
+
+local max = ARGV[1]
+if ARGV[3] ~= '' then
+  local c = ARGV[3]
+  if tonumber(c) <= tonumber(ARGV[1]) then
+    local same = redis.call('ZRANGE', key, c, c, 'BYSCORE', 'REV')
+    for _, m in ipairs(same) do
+      if less(m, ARGV[4]) then
+        if visit(m, c) then return { out, 1, curScore, curMember } end
+      end
+    end
+    max = '(' .. c
+  end
+end
+local offset = 0
+local chunk = filtered and 500 or (limit + 1)
+while true do
+  local batch = redis.call('ZRANGE', key, max, from, 'BYSCORE', 'REV', 'LIMIT', offset, chunk, 'WITHSCORES')
+  if #batch == 0 then break end
+  for i = 1, #batch, 2 do
+    if visit(batch[i], batch[i + 1]) then return { out, 1, curScore, curMember } end
+  end
+  offset = offset + chunk
+end
+return { out, 0, curScore, curMember }
+`;
+
+/**
+ * Minute rollups of one type in [from, to] (minute starts, ms).
+ * KEYS: rollups, rollupIndex. ARGV: from, to. Returns the rollup JSON strings, oldest first.
+ */
+const ROLLUPS = `
+local minutes = redis.call('ZRANGE', KEYS[2], ARGV[1], ARGV[2], 'BYSCORE')
+local out = {}
+for i = 1, #minutes, 1000 do
+  local part = redis.call('HMGET', KEYS[1], unpack(minutes, i, math.min(i + 999, #minutes)))
+  for j = 1, #part do
+    if part[j] then out[#out + 1] = part[j] end
+  end
+end
+return out
+`;
+
+/**
+ * Recovery of one type: the newest `limit` events at or after `from`, and the stats hash.
+ * KEYS: events, stats. ARGV: from, limit. Returns { members (newest first), stats flat list }.
+ */
+const RECOVER = `
+local members = redis.call('ZRANGE', KEYS[1], '+inf', ARGV[1], 'BYSCORE', 'REV', 'LIMIT', 0, tonumber(ARGV[2]))
+return { members, redis.call('HGETALL', KEYS[2]) }
+`;
+
+/** Script definitions for `defineCommand`. */
+export const SCRIPTS = {
+  cmWriteBatch: { numberOfKeys: 5, lua: WRITE_BATCH },
+  cmHistory: { numberOfKeys: 1, lua: HISTORY, readOnly: true },
+  cmRollups: { numberOfKeys: 2, lua: ROLLUPS, readOnly: true },
+  cmRecover: { numberOfKeys: 2, lua: RECOVER, readOnly: true },
+} as const;
