@@ -205,7 +205,7 @@ export class BatchWriter {
       return;
     }
     for (;;) {
-      const batch = this.retry ?? this.take();
+      const batch = this.retry ?? this.take(drainAll);
       this.retry = batch;
       const ok = await this.attempt(batch);
       if (!ok) return;
@@ -215,8 +215,15 @@ export class BatchWriter {
     }
   }
 
-  private take(): Batch {
-    const events = this.queue.splice(0, this.options.batchSize);
+  /**
+   * Takes what one flush writes: when `drainAll`, everything queued; otherwise the full batches
+   * waiting. Events are grouped by type and cut into batches of at most `batchSize`, each one
+   * script call with its own id; the flush sends them all in one round trip.
+   */
+  private take(drainAll: boolean): Batch {
+    const size = this.options.batchSize;
+    const n = drainAll ? this.queue.length : this.queue.length - (this.queue.length % size);
+    const events = this.queue.splice(0, n);
     const seq = ++this.flushSeq;
     const byType = new Map<string, ConnectionEvent[]>();
     for (const e of events) {
@@ -224,9 +231,18 @@ export class BatchWriter {
       if (list === undefined) byType.set(e.type, (list = []));
       list.push(e);
     }
-    const encoded = [...byType].map(([type, list]) =>
-      encodeBatch(type, `${this.options.batchIdPrefix}:${seq}`, list),
-    );
+    const encoded: EncodedBatch[] = [];
+    for (const [type, list] of byType) {
+      for (let i = 0; i < list.length; i += size) {
+        encoded.push(
+          encodeBatch(
+            type,
+            `${this.options.batchIdPrefix}:${seq}:${i / size}`,
+            list.slice(i, i + size),
+          ),
+        );
+      }
+    }
     return { events, encoded };
   }
 

@@ -102,7 +102,7 @@ export function encodeBatch(
   for (let i = 0; i < events.length; i++) {
     const e = events[i] as ConnectionEvent;
     pairs[2 * i] = e.timestamp;
-    pairs[2 * i + 1] = JSON.stringify(e);
+    pairs[2 * i + 1] = serializeEvent(e);
     const isError = isErrorEvent(e.kind, e.error);
     const d = e.durationMs;
     const bucket = d === undefined ? -1 : bucketIndex(d);
@@ -136,6 +136,19 @@ export function encodeBatch(
   };
 }
 
+/**
+ * The stored JSON of an event: the same text as `JSON.stringify(event)` (id first, so members of
+ * equal score sort by id), built directly because id, type, kind and instance are validated names
+ * that need no escaping; only error and metadata go through `JSON.stringify`.
+ */
+export function serializeEvent(e: ConnectionEvent): string {
+  let s = `{"id":"${e.id}","type":"${e.type}","kind":"${e.kind}","timestamp":${e.timestamp}`;
+  if (e.durationMs !== undefined) s += `,"durationMs":${e.durationMs}`;
+  if (e.error !== undefined) s += `,"error":${JSON.stringify(e.error)}`;
+  if (e.metadata !== undefined) s += `,"metadata":${JSON.stringify(e.metadata)}`;
+  return `${s},"instance":"${e.instance}"}`;
+}
+
 /** Reads a stats hash (HGETALL as a flat list or object) into totals; null when empty. */
 export function decodeStats(flat: readonly string[] | Record<string, string>): StatsTotals | null {
   const h: Record<string, string> = Array.isArray(flat)
@@ -147,9 +160,10 @@ export function decodeStats(flat: readonly string[] | Record<string, string>): S
   const num = (v: string | undefined): number | null => (v === undefined ? null : Number(v));
   const kinds: Record<string, number> = {};
   const hist: Record<number, number> = {};
-  for (const [k, v] of Object.entries(h)) {
-    if (k.startsWith('k:')) kinds[k.slice(2)] = Number(v);
-    else if (k.startsWith('h:')) hist[Number(k.slice(2))] = Number(v);
+  for (const [k, v] of Object.entries(h)) if (k.startsWith('k:')) kinds[k.slice(2)] = Number(v);
+  if (h.hist !== undefined) {
+    const stored = JSON.parse(h.hist) as Record<string, number>;
+    for (const b in stored) hist[Number(b)] = stored[b] ?? 0;
   }
   return {
     events: Number(h.events),

@@ -61,17 +61,33 @@ export class RedisReader {
     return (await this.client.smembers(this.keys.types)).sort();
   }
 
-  /** The newest `limit` events since `from` and the stats totals of every known type. */
+  /** The newest `limit` events since `from`, stats totals and rollups of every known type. */
   async recover(from: number, limit: number): Promise<RecoveredType[]> {
     const types = await this.types();
     return Promise.all(
       types.map(async (type) => {
         const k = this.keys.forType(type);
-        const [members, stats] = await this.client.cmRecover(k.events, k.stats, from, limit);
+        const [flat, stats, rollups] = await this.client.cmRecover(
+          k.events,
+          k.stats,
+          k.rollups,
+          k.rollupIndex,
+          from,
+          limit,
+          minuteOf(from),
+        );
+        const members = new Array<string>(flat.length / 2);
+        const timestamps = new Array<number>(flat.length / 2);
+        for (let i = 0; i < members.length; i++) {
+          members[i] = flat[2 * i] as string;
+          timestamps[i] = Number(flat[2 * i + 1]);
+        }
         return {
           type,
-          events: members.map((m) => JSON.parse(m) as ConnectionEvent),
+          members,
+          timestamps,
           totals: decodeStats(stats),
+          rollups: rollups.map(decodeRollup),
         };
       }),
     );

@@ -170,7 +170,7 @@ export class RedisPersistence implements Persistence {
     this.hooks?.onRecovered(recovered);
     this.hooks?.emit('recovered', {
       types: recovered.length,
-      events: recovered.reduce((n, r) => n + r.events.length, 0),
+      events: recovered.reduce((n, r) => n + r.members.length, 0),
       durationMs: this.options.clock.now() - started,
     });
   }

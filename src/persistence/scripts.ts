@@ -26,19 +26,25 @@ local s = cjson.decode(ARGV[last + 1])
 redis.call('HINCRBY', stats, 'events', s.e)
 if s.x > 0 then redis.call('HINCRBY', stats, 'errors', s.x) end
 for k, c in pairs(s.k) do redis.call('HINCRBY', stats, 'k:' .. k, c) end
+local cur = redis.call('HMGET', stats, 'first_at', 'last_at', 'dur_min', 'dur_max', 'hist')
+local set = {}
+local first, lastAt = tonumber(cur[1]), tonumber(cur[2])
+if not first or s.f < first then set[#set + 1] = 'first_at'; set[#set + 1] = s.f end
+if not lastAt or s.l > lastAt then set[#set + 1] = 'last_at'; set[#set + 1] = s.l end
 if s.dc > 0 then
   redis.call('HINCRBYFLOAT', stats, 'dur_sum', s.ds)
   redis.call('HINCRBY', stats, 'dur_count', s.dc)
-  local mn = tonumber(redis.call('HGET', stats, 'dur_min'))
-  if not mn or s.dmin < mn then redis.call('HSET', stats, 'dur_min', s.dmin) end
-  local mx = tonumber(redis.call('HGET', stats, 'dur_max'))
-  if not mx or s.dmax > mx then redis.call('HSET', stats, 'dur_max', s.dmax) end
-  for b, c in pairs(s.h) do redis.call('HINCRBY', stats, 'h:' .. b, c) end
+  local mn, mx = tonumber(cur[3]), tonumber(cur[4])
+  if not mn or s.dmin < mn then set[#set + 1] = 'dur_min'; set[#set + 1] = s.dmin end
+  if not mx or s.dmax > mx then set[#set + 1] = 'dur_max'; set[#set + 1] = s.dmax end
+  -- The latency histogram is one JSON field ({bucket: count}): one read and one write per batch
+  -- instead of one HINCRBY per bucket.
+  local h = cur[5] and cjson.decode(cur[5]) or {}
+  for b, c in pairs(s.h) do h[b] = (h[b] or 0) + c end
+  set[#set + 1] = 'hist'
+  set[#set + 1] = cjson.encode(h)
 end
-local first = tonumber(redis.call('HGET', stats, 'first_at'))
-if not first or s.f < first then redis.call('HSET', stats, 'first_at', s.f) end
-local lastAt = tonumber(redis.call('HGET', stats, 'last_at'))
-if not lastAt or s.l > lastAt then redis.call('HSET', stats, 'last_at', s.l) end
+if #set > 0 then redis.call('HSET', stats, unpack(set)) end
 
 for _, d in ipairs(cjson.decode(ARGV[last + 2])) do
   local field = tostring(d.t)
@@ -172,12 +178,22 @@ return out
 `;
 
 /**
- * Recovery of one type: the newest `limit` events at or after `from`, and the stats hash.
- * KEYS: events, stats. ARGV: from, limit. Returns { members (newest first), stats flat list }.
+ * Recovery of one type: the newest `limit` events at or after `from` (with scores), the stats
+ * hash, and the minute rollups from `fromMinute` on.
+ * KEYS: events, stats, rollups, rollupIndex. ARGV: from, limit, fromMinute.
+ * Returns { members and scores interleaved (newest first), stats flat list, rollup JSONs }.
  */
 const RECOVER = `
-local members = redis.call('ZRANGE', KEYS[1], '+inf', ARGV[1], 'BYSCORE', 'REV', 'LIMIT', 0, tonumber(ARGV[2]))
-return { members, redis.call('HGETALL', KEYS[2]) }
+local members = redis.call('ZRANGE', KEYS[1], '+inf', ARGV[1], 'BYSCORE', 'REV', 'LIMIT', 0, tonumber(ARGV[2]), 'WITHSCORES')
+local minutes = redis.call('ZRANGE', KEYS[4], ARGV[3], '+inf', 'BYSCORE')
+local rollups = {}
+for i = 1, #minutes, 1000 do
+  local part = redis.call('HMGET', KEYS[3], unpack(minutes, i, math.min(i + 999, #minutes)))
+  for j = 1, #part do
+    if part[j] then rollups[#rollups + 1] = part[j] end
+  end
+end
+return { members, redis.call('HGETALL', KEYS[2]), rollups }
 `;
 
 /** Script definitions for `defineCommand`. */
@@ -185,5 +201,5 @@ export const SCRIPTS = {
   cmWriteBatch: { numberOfKeys: 5, lua: WRITE_BATCH },
   cmHistory: { numberOfKeys: 1, lua: HISTORY, readOnly: true },
   cmRollups: { numberOfKeys: 2, lua: ROLLUPS, readOnly: true },
-  cmRecover: { numberOfKeys: 2, lua: RECOVER, readOnly: true },
+  cmRecover: { numberOfKeys: 4, lua: RECOVER, readOnly: true },
 } as const;
