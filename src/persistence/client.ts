@@ -16,7 +16,6 @@ export interface ScriptCommands {
   cmWriteBatch(...args: (string | number)[]): Promise<number>;
   cmHistory(...args: (string | number)[]): Promise<(string | number)[]>;
   cmRollups(...args: (string | number)[]): Promise<(string | null)[]>;
-  cmRecover(...args: (string | number)[]): Promise<[string[], string[], string[]]>;
 }
 
 /**

@@ -67,28 +67,30 @@ export class RedisReader {
     return Promise.all(
       types.map(async (type) => {
         const k = this.keys.forType(type);
-        const [flat, stats, rollups] = await this.client.cmRecover(
-          k.events,
-          k.stats,
-          k.rollups,
-          k.rollupIndex,
-          from,
-          limit,
-          minuteOf(from),
-        );
+        // Plain commands in one pipeline (one slot per type in cluster mode): a Lua script would
+        // copy 10,000 members through Lua tables and serialise the types on the server.
+        const results = await this.client
+          .pipeline()
+          .zrange(k.events, '+inf', String(from), 'BYSCORE', 'REV', 'LIMIT', 0, limit, 'WITHSCORES')
+          .hgetall(k.stats)
+          .hgetall(k.rollups)
+          .exec();
+        if (results === null) throw new Error('recovery pipeline was aborted');
+        for (const [err] of results) if (err) throw err;
+        const flat = results[0]?.[1] as string[];
+        const stats = results[1]?.[1] as Record<string, string>;
+        const firstMinute = minuteOf(from);
+        const rollups: MinuteRollup[] = [];
+        for (const [minute, json] of Object.entries(results[2]?.[1] as Record<string, string>)) {
+          if (Number(minute) >= firstMinute) rollups.push(decodeRollup(json));
+        }
         const members = new Array<string>(flat.length / 2);
         const timestamps = new Array<number>(flat.length / 2);
         for (let i = 0; i < members.length; i++) {
           members[i] = flat[2 * i] as string;
           timestamps[i] = Number(flat[2 * i + 1]);
         }
-        return {
-          type,
-          members,
-          timestamps,
-          totals: decodeStats(stats),
-          rollups: rollups.map(decodeRollup),
-        };
+        return { type, members, timestamps, totals: decodeStats(stats), rollups };
       }),
     );
   }

@@ -177,29 +177,9 @@ end
 return out
 `;
 
-/**
- * Recovery of one type: the newest `limit` events at or after `from` (with scores), the stats
- * hash, and the minute rollups from `fromMinute` on.
- * KEYS: events, stats, rollups, rollupIndex. ARGV: from, limit, fromMinute.
- * Returns { members and scores interleaved (newest first), stats flat list, rollup JSONs }.
- */
-const RECOVER = `
-local members = redis.call('ZRANGE', KEYS[1], '+inf', ARGV[1], 'BYSCORE', 'REV', 'LIMIT', 0, tonumber(ARGV[2]), 'WITHSCORES')
-local minutes = redis.call('ZRANGE', KEYS[4], ARGV[3], '+inf', 'BYSCORE')
-local rollups = {}
-for i = 1, #minutes, 1000 do
-  local part = redis.call('HMGET', KEYS[3], unpack(minutes, i, math.min(i + 999, #minutes)))
-  for j = 1, #part do
-    if part[j] then rollups[#rollups + 1] = part[j] end
-  end
-end
-return { members, redis.call('HGETALL', KEYS[2]), rollups }
-`;
-
 /** Script definitions for `defineCommand`. */
 export const SCRIPTS = {
   cmWriteBatch: { numberOfKeys: 5, lua: WRITE_BATCH },
   cmHistory: { numberOfKeys: 1, lua: HISTORY, readOnly: true },
   cmRollups: { numberOfKeys: 2, lua: ROLLUPS, readOnly: true },
-  cmRecover: { numberOfKeys: 4, lua: RECOVER, readOnly: true },
 } as const;
