@@ -15,7 +15,6 @@ export type MonitorRedis = (Redis | Cluster) & ScriptCommands;
 export interface ScriptCommands {
   cmWriteBatch(...args: (string | number)[]): Promise<number>;
   cmHistory(...args: (string | number)[]): Promise<(string | number)[]>;
-  cmRollups(...args: (string | number)[]): Promise<(string | null)[]>;
 }
 
 /**

@@ -44,10 +44,18 @@ export class RedisReader {
     to: number,
   ): Promise<MinuteRollup[]> {
     const list = types ?? (await this.types());
+    // Plain commands (the minute index, then HMGET): a Lua script would copy every rollup
+    // through Lua strings on the server.
     const parts = await Promise.all(
-      list.map((t) => {
+      list.map(async (t) => {
         const k = this.keys.forType(t);
-        return this.client.cmRollups(k.rollups, k.rollupIndex, minuteOf(from), to);
+        const minutes = await this.client.zrange(
+          k.rollupIndex,
+          String(minuteOf(from)),
+          String(to),
+          'BYSCORE',
+        );
+        return minutes.length === 0 ? [] : this.client.hmget(k.rollups, ...minutes);
       }),
     );
     const out: MinuteRollup[] = [];

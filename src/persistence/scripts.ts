@@ -161,25 +161,8 @@ end
 return { out, 0, curScore, curMember }
 `;
 
-/**
- * Minute rollups of one type in [from, to] (minute starts, ms).
- * KEYS: rollups, rollupIndex. ARGV: from, to. Returns the rollup JSON strings, oldest first.
- */
-const ROLLUPS = `
-local minutes = redis.call('ZRANGE', KEYS[2], ARGV[1], ARGV[2], 'BYSCORE')
-local out = {}
-for i = 1, #minutes, 1000 do
-  local part = redis.call('HMGET', KEYS[1], unpack(minutes, i, math.min(i + 999, #minutes)))
-  for j = 1, #part do
-    if part[j] then out[#out + 1] = part[j] end
-  end
-end
-return out
-`;
-
 /** Script definitions for `defineCommand`. */
 export const SCRIPTS = {
   cmWriteBatch: { numberOfKeys: 5, lua: WRITE_BATCH },
   cmHistory: { numberOfKeys: 1, lua: HISTORY, readOnly: true },
-  cmRollups: { numberOfKeys: 2, lua: ROLLUPS, readOnly: true },
 } as const;

@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, waitFor, type TestRedis } from '../helpers/redis-server.js';
 import { redisMonitor } from '../helpers/monitor.js';
