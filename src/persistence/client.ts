@@ -23,6 +23,7 @@ export interface ScriptCommands {
  */
 export function createRedisClient(options: ResolvedOptions): MonitorRedis {
   const failFast: RedisOptions = {
+    ...options.redisOptions,
     lazyConnect: true,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
@@ -43,7 +44,7 @@ export function createRedisClient(options: ResolvedOptions): MonitorRedis {
         ...failFast,
         password: url.password === '' ? undefined : decodeURIComponent(url.password),
         username: url.username === '' ? undefined : decodeURIComponent(url.username),
-        tls: url.protocol === 'rediss:' ? {} : undefined,
+        tls: url.protocol === 'rediss:' ? (options.redisOptions.tls ?? {}) : undefined,
       },
       clusterRetryStrategy: (times) => Math.min(100 * times, 2_000),
     };
@@ -51,7 +52,7 @@ export function createRedisClient(options: ResolvedOptions): MonitorRedis {
   } else {
     client = new Redis(options.redisUrl, {
       ...failFast,
-      tls: options.redisUrl.startsWith('rediss:') ? {} : undefined,
+      tls: options.redisUrl.startsWith('rediss:') ? (options.redisOptions.tls ?? {}) : undefined,
     });
   }
   for (const [name, def] of Object.entries(SCRIPTS)) client.defineCommand(name, def);
