@@ -382,6 +382,10 @@ export class WsHub {
       c.eventTokens -= k;
       c.dropped += n - k;
       this.droppedTotal += n - k;
+      // One write per subscriber per flush instead of one per message: cork the TCP socket (ws
+      // keeps it in `_socket`; without it we fall back to one write per message).
+      const tcp = (c.socket as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+      tcp?.cork();
       for (let i = 0; i < k; i++) {
         // Even sampling when over budget: picks spread across the batch, not just its head.
         const j = k === n ? i : Math.floor((i * n) / k);
@@ -393,6 +397,7 @@ export class WsHub {
         }
         this.send(c, text);
       }
+      tcp?.uncork();
     }
   }
 
