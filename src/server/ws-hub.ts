@@ -455,7 +455,13 @@ export class WsHub {
   }
 
   private send(c: Client, text: string): void {
-    if (c.socket.readyState === c.socket.OPEN) c.socket.send(text);
+    if (c.socket.readyState !== c.socket.OPEN) return;
+    // A client that asks for big answers and never reads them is cut off here, subscriber or not.
+    if (c.socket.bufferedAmount > this.options.limits.wsCloseBufferedBytes) {
+      c.socket.terminate();
+      return;
+    }
+    c.socket.send(text);
   }
 
   private sendError(c: Client, id: MessageId, err: unknown): void {
