@@ -23,16 +23,24 @@ export interface DemoOptions {
 
 /** Starts WebSocket, Redis and HTTP (Supabase, Kimi, GLM stand-ins) traffic. */
 export async function startDemo(monitor: ConnectionMonitor, options: DemoOptions): Promise<Demo> {
-  const [ws, redis, http] = await Promise.all([
-    startWebSocketTraffic(monitor),
-    startRedisTraffic(monitor, options.redisUrl),
-    startHttpTraffic(monitor),
-  ]);
+  const parts: { close(): Promise<void> }[] = [];
+  let isRedisReachable = false;
+  try {
+    parts.push(await startWebSocketTraffic(monitor));
+    const redis = await startRedisTraffic(monitor, options.redisUrl);
+    parts.push(redis);
+    isRedisReachable = redis.isReachable;
+    parts.push(await startHttpTraffic(monitor));
+  } catch (err) {
+    // Stop what did start, so a failed start leaves no timers or sockets behind.
+    await Promise.allSettled(parts.map((p) => p.close()));
+    throw err;
+  }
   let closing: Promise<void> | undefined;
   return {
-    isRedisReachable: redis.isReachable,
+    isRedisReachable,
     close() {
-      closing ??= Promise.all([ws.close(), redis.close(), http.close()]).then(() => undefined);
+      closing ??= Promise.all(parts.map((p) => p.close())).then(() => undefined);
       return closing;
     },
   };

@@ -18,7 +18,7 @@ function record(monitor: ConnectionMonitor, type: string, input: EventInput): vo
 /** A WebSocket connection event seen by the demo's `ws` server. */
 export function recordWebSocket(
   monitor: ConnectionMonitor,
-  kind: 'connect' | 'disconnect' | 'message' | 'error',
+  kind: 'connect' | 'disconnect' | 'response' | 'error',
   details: { durationMs?: number; error?: string; clientId: number; code?: number },
 ): void {
   record(monitor, 'websocket', {

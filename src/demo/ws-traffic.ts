@@ -63,7 +63,7 @@ export async function startWebSocketTraffic(
         socket.send(JSON.stringify({ op: 'ping', at: Date.now() }));
       };
       socket.on('message', () => {
-        recordWebSocket(monitor, 'message', {
+        recordWebSocket(monitor, 'response', {
           clientId,
           durationMs: performance.now() - sentAt,
         });

@@ -382,6 +382,10 @@ export class WsHub {
       c.eventTokens -= k;
       c.dropped += n - k;
       this.droppedTotal += n - k;
+      // One write per subscriber per flush instead of one per message: cork the TCP socket (ws
+      // keeps it in `_socket`; without it we fall back to one write per message).
+      const tcp = (c.socket as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+      tcp?.cork();
       for (let i = 0; i < k; i++) {
         // Even sampling when over budget: picks spread across the batch, not just its head.
         const j = k === n ? i : Math.floor((i * n) / k);
@@ -393,6 +397,7 @@ export class WsHub {
         }
         this.send(c, text);
       }
+      tcp?.uncork();
     }
   }
 
@@ -450,7 +455,13 @@ export class WsHub {
   }
 
   private send(c: Client, text: string): void {
-    if (c.socket.readyState === c.socket.OPEN) c.socket.send(text);
+    if (c.socket.readyState !== c.socket.OPEN) return;
+    // A client that asks for big answers and never reads them is cut off here, subscriber or not.
+    if (c.socket.bufferedAmount > this.options.limits.wsCloseBufferedBytes) {
+      c.socket.terminate();
+      return;
+    }
+    c.socket.send(text);
   }
 
   private sendError(c: Client, id: MessageId, err: unknown): void {

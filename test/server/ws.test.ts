@@ -1,4 +1,4 @@
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestClient, startServer, until, type Message, type TestServer } from './helpers.js';
 
@@ -163,66 +163,114 @@ describe('WebSocket subscriptions', () => {
     }
   });
 
-  it('cuts off a subscriber that does not read (bounded buffer) while a reading one keeps up', async () => {
-    const s = await startServer({
-      statsIntervalMs: 50,
-      limits: {
-        wsEventsPerSecond: 100_000,
-        wsBufferedBytes: 64 * 1024,
-        wsCloseBufferedBytes: 256 * 1024,
-      },
-    });
-    try {
-      // A raw client that completes the handshake, subscribes, then never reads again.
-      const port = Number(new URL(s.url).port);
-      const raw = connect(port, '127.0.0.1');
-      await new Promise<void>((resolve) => raw.once('connect', () => resolve()));
-      raw.write(
-        'GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
-          'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
-      );
-      await new Promise<void>((resolve) => raw.once('data', () => resolve()));
-      const payload = Buffer.from(JSON.stringify({ type: 'subscribe', id: 1 }));
-      const mask = Buffer.from([1, 2, 3, 4]);
-      const masked = Buffer.from(payload.map((b, i) => b ^ (mask[i % 4] as number)));
-      raw.write(Buffer.concat([Buffer.from([0x81, 0x80 | payload.length]), mask, masked]));
-      raw.pause();
-      const rawClosed = new Promise<void>((resolve) => raw.once('close', () => resolve()));
-      raw.on('error', () => {});
-
-      const good = await TestClient.connect(s.wsUrl);
-      await good.request({ type: 'subscribe' });
-      const big = 'x'.repeat(1000);
-      const statusOf = async () =>
-        (
-          (await (await fetch(`${s.url}/api/status`)).json()) as {
-            server: { wsSubscribers: number; wsConnections: number };
+  it.each([
+    ['terminated above wsCloseBufferedBytes', { wsCloseBufferedBytes: 256 * 1024 }],
+    ['closed after wsSlowConsumerMs above wsBufferedBytes', { wsSlowConsumerMs: 300 }],
+  ])(
+    'cuts off a subscriber that does not read (%s) while a reading one keeps up',
+    async (_, extra) => {
+      const s = await startServer({
+        statsIntervalMs: 50,
+        limits: {
+          wsEventsPerSecond: 100_000,
+          wsBufferedBytes: 64 * 1024,
+          wsCloseBufferedBytes: 64 * 1024 * 1024,
+          ...extra,
+        },
+      });
+      let raw: { socket: Socket; closed: Promise<void> } | undefined;
+      try {
+        raw = await rawClient(s.url, [{ type: 'subscribe', id: 1 }]);
+        const good = await TestClient.connect(s.wsUrl);
+        await good.request({ type: 'subscribe' });
+        const big = 'x'.repeat(1000);
+        const deadline = Date.now() + 20_000;
+        while ((await serverInfo(s)).wsSubscribers > 1) {
+          if (Date.now() > deadline)
+            throw new Error('the non-reading subscriber was never cut off');
+          for (let i = 0; i < 200; i++) {
+            s.monitor.recordEvent('flood', { kind: 'response', metadata: { big } });
           }
-        ).server;
-      let lastSubscribers = 2;
-      const deadline = Date.now() + 20_000;
-      while (lastSubscribers > 1) {
-        if (Date.now() > deadline) throw new Error('the non-reading subscriber was never cut off');
-        for (let i = 0; i < 200; i++)
-          s.monitor.recordEvent('flood', { kind: 'response', metadata: { big } });
-        await new Promise((r) => setImmediate(r));
-        lastSubscribers = (await statusOf()).wsSubscribers;
+          await new Promise((r) => setImmediate(r));
+        }
+        await until(
+          async () => (await serverInfo(s)).wsConnections === 1,
+          10_000,
+          'raw client gone',
+        );
+        raw.socket.destroy();
+        await raw.closed;
+        // The reading client is still served.
+        const e = s.monitor.recordEvent('flood', { kind: 'connect' });
+        await good.waitFor(
+          (m) => m.type === 'event' && (m.event as { id: string }).id === e.id,
+          10_000,
+        );
+        await good.close();
+      } finally {
+        raw?.socket.destroy();
+        await s.close();
       }
-      expect((await statusOf()).wsConnections).toBe(1);
-      raw.destroy();
-      await rawClosed;
-      // The reading client is still served.
-      const e = s.monitor.recordEvent('flood', { kind: 'connect' });
-      await good.waitFor(
-        (m) => m.type === 'event' && (m.event as { id: string }).id === e.id,
-        10_000,
+    },
+  );
+
+  it('cuts off a client that asks for big answers and never reads them', async () => {
+    const s = await startServer({ limits: { wsCloseBufferedBytes: 256 * 1024 } });
+    let raw: { socket: Socket } | undefined;
+    try {
+      const big = 'y'.repeat(1000);
+      for (let i = 0; i < 1000; i++)
+        s.monitor.recordEvent('pages', { kind: 'response', metadata: { big } });
+      const ask = { type: 'historical', connectionType: 'pages', limit: 1000 };
+      raw = await rawClient(
+        s.url,
+        Array.from({ length: 60 }, () => ask),
       );
-      await good.close();
+      await until(async () => (await serverInfo(s)).wsConnections === 0, 20_000, 'cut off');
     } finally {
+      raw?.socket.destroy();
       await s.close();
     }
   });
 });
+
+/** The `server` part of /api/status. */
+async function serverInfo(
+  s: TestServer,
+): Promise<{ wsSubscribers: number; wsConnections: number }> {
+  const body = (await (await fetch(`${s.url}/api/status`)).json()) as {
+    server: { wsSubscribers: number; wsConnections: number };
+  };
+  return body.server;
+}
+
+/** A raw TCP WebSocket client that sends `messages` after the handshake and then never reads. */
+async function rawClient(
+  url: string,
+  messages: object[],
+): Promise<{ socket: Socket; closed: Promise<void> }> {
+  const socket = connect(Number(new URL(url).port), '127.0.0.1');
+  socket.on('error', () => {});
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+  socket.write(
+    'GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+      'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+  );
+  await new Promise<void>((resolve) => socket.once('data', () => resolve()));
+  for (const m of messages) {
+    const payload = Buffer.from(JSON.stringify(m));
+    const mask = Buffer.from([1, 2, 3, 4]);
+    const masked = Buffer.from(payload.map((b, i) => b ^ (mask[i % 4] as number)));
+    const header =
+      payload.length < 126
+        ? Buffer.from([0x81, 0x80 | payload.length])
+        : Buffer.from([0x81, 0x80 | 126, payload.length >> 8, payload.length & 0xff]);
+    socket.write(Buffer.concat([header, mask, masked]));
+  }
+  socket.pause();
+  return { socket, closed };
+}
 
 describe('WebSocket bad input', () => {
   const expectErrorMessage = (m: Message, code: string) => {
