@@ -19,6 +19,7 @@ export class LiveTail {
   private frame = 0;
   private isPaused = false;
   private missed = 0;
+  private skipped = 0;
 
   constructor(root: HTMLElement) {
     this.list = el('ol', { class: 'tail', 'aria-label': 'Newest events', 'data-testid': 'tail' });
@@ -43,6 +44,21 @@ export class LiveTail {
     this.pending.push(event);
     if (this.pending.length > MAX_ROWS) this.pending.splice(0, this.pending.length - MAX_ROWS);
     this.frame ||= requestAnimationFrame(() => this.flush());
+  }
+
+  /** Says when the service samples the stream for this page (it skipped `dropped` events). */
+  noteSampling(dropped: number): void {
+    this.skipped = dropped;
+    if (!this.isPaused && this.frame === 0 && this.list.childElementCount > 0) this.renderNote();
+  }
+
+  private renderNote(): void {
+    setText(
+      this.note,
+      this.skipped > 0
+        ? `live · sampled, ${this.skipped.toLocaleString('en-US')} skipped in the last second`
+        : 'live',
+    );
   }
 
   private setPaused(isPaused: boolean): void {
@@ -81,6 +97,6 @@ export class LiveTail {
     });
     this.list.prepend(...rows);
     while (this.list.childElementCount > MAX_ROWS) this.list.lastElementChild?.remove();
-    setText(this.note, 'live');
+    this.renderNote();
   }
 }

@@ -11,7 +11,8 @@ export type LiveState =
 
 /** Callbacks of {@link LiveConnection}. */
 export interface LiveHandlers {
-  onStats(stats: StatsMap, status: ServiceStatus): void;
+  /** `dropped`: events the service skipped for this page since the last stats (sampling). */
+  onStats(stats: StatsMap, status: ServiceStatus, dropped: number): void;
   onEvent(event: ConnectionEvent): void;
   onState(state: LiveState): void;
   /** Called after a reconnect (the service may have restarted): refetch what is shown. */
@@ -74,7 +75,8 @@ export class LiveConnection {
       } else if (msg.type === 'event' && msg.event) {
         this.handlers.onEvent(msg.event as ConnectionEvent);
       } else if (msg.type === 'stats' && msg.stats && msg.status) {
-        this.handlers.onStats(msg.stats as StatsMap, msg.status as ServiceStatus);
+        const dropped = typeof msg.dropped === 'number' ? msg.dropped : 0;
+        this.handlers.onStats(msg.stats as StatsMap, msg.status as ServiceStatus, dropped);
       }
     });
     socket.addEventListener('close', () => {

@@ -214,9 +214,10 @@ async function boot(): Promise<void> {
   });
 
   const live = new LiveConnection({
-    onStats: (stats, status) => {
+    onStats: (stats, status, dropped) => {
       renderStatus(status);
       renderStats(stats);
+      tail.noteSampling(dropped);
     },
     onEvent: (event) => {
       statusBar.noteInstance(event.instance);

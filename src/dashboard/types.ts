@@ -113,5 +113,5 @@ export interface TimeSeries {
 export type LiveMessage =
   | { type: 'subscribe'; id?: string; ok: boolean }
   | { type: 'event'; event: ConnectionEvent }
-  | { type: 'stats'; stats: StatsMap; status: ServiceStatus }
+  | { type: 'stats'; stats: StatsMap; status: ServiceStatus; dropped?: number }
   | { type: 'error'; id?: string; code: string; message: string };
