@@ -149,13 +149,15 @@ export async function startDashboardServer(
   if (options.existingMonitor === undefined) {
     await monitor.start();
     const seedEvents = options.seedEvents ?? 20_000;
-    if (seedEvents > 0) seedHistory(monitor, seedEvents, options.seedSpanMs ?? 86_400_000);
-    // One event whose metadata is markup: the dashboard must show it as text.
-    monitor.recordEvent('supabase', {
-      kind: 'response',
-      durationMs: 12.5,
-      metadata: { note: HTML_METADATA },
-    });
+    if (seedEvents > 0) {
+      seedHistory(monitor, seedEvents, options.seedSpanMs ?? 86_400_000);
+      // One event whose metadata is markup: the dashboard must show it as text.
+      monitor.recordEvent('supabase', {
+        kind: 'response',
+        durationMs: 12.5,
+        metadata: { note: HTML_METADATA },
+      });
+    }
   }
   const server = createMonitoringServer(monitor, {
     port: options.port ?? 0,
