@@ -8,6 +8,7 @@ import {
   formatRate,
   formatTimeShort,
 } from './format.js';
+import { perMinuteFactor } from './rates.js';
 import { typeColor } from './theme.js';
 import type { TimeSeries, TypeStats } from './types.js';
 
@@ -119,10 +120,12 @@ export class TypeCards {
   /** Renders the per-type series as sparklines (events per minute). */
   updateSeries(series: Map<string, TimeSeries>): void {
     for (const [type, ts] of series) {
-      const perMin = 60_000 / ts.bucketMs;
       this.card(type).spark.setData([
         ts.points.map((p) => p.t),
-        ts.points.map((p) => p.events * perMin),
+        ts.points.map((p) => {
+          const factor = perMinuteFactor(p.t, ts.bucketMs, ts.to);
+          return factor === null ? null : p.events * factor;
+        }),
       ]);
     }
   }

@@ -16,6 +16,7 @@ import { ThroughputGauges } from './gauges.js';
 import { HistoryViewer } from './history.js';
 import { LiveConnection } from './live.js';
 import { LiveTail } from './live-tail.js';
+import { perMinuteFactor } from './rates.js';
 import { StatusBar } from './status-bar.js';
 import { PERCENTILE_COLORS, typeColor } from './theme.js';
 import type { ServiceStatus, StatsMap, TimeSeries } from './types.js';
@@ -140,18 +141,19 @@ function loadSeries(): Promise<void> {
 function drawSeries(): void {
   if (merged === null) return;
   const x = merged.points.map((p) => p.t);
-  const perMin = 60_000 / merged.bucketMs;
+  const { bucketMs, to } = merged;
   const names = [...perType.keys()];
   const lines: LineSpec[] = names.map((t) => ({ label: t, color: typeColor(t) }));
   const column = (type: string, pick: (p: TimeSeries['points'][number]) => number) => {
     const byT = new Map((perType.get(type)?.points ?? []).map((p) => [p.t, p]));
     return x.map((t) => {
       const p = byT.get(t);
-      return p === undefined ? null : pick(p);
+      const factor = perMinuteFactor(t, bucketMs, to);
+      return p === undefined || factor === null ? null : pick(p) * factor;
     });
   };
-  eventsChart.setData([x, ...names.map((t) => column(t, (p) => p.events * perMin))], lines);
-  errorsChart.setData([x, ...names.map((t) => column(t, (p) => p.errors * perMin))], lines);
+  eventsChart.setData([x, ...names.map((t) => column(t, (p) => p.events))], lines);
+  errorsChart.setData([x, ...names.map((t) => column(t, (p) => p.errors))], lines);
   drawLatency();
   cards.updateSeries(perType);
   const totals = new Map<string, { errors: number; events: number }>();

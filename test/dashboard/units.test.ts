@@ -13,6 +13,7 @@ import {
   fromLocalInputValue,
   toLocalInputValue,
 } from '../../src/dashboard/format.js';
+import { perMinuteFactor } from '../../src/dashboard/rates.js';
 import { degradedReason } from '../../src/dashboard/status-bar.js';
 import type { ServiceStatus } from '../../src/dashboard/types.js';
 
@@ -113,5 +114,13 @@ describe('toCsv', () => {
     expect(row).toContain(`"'=HYPERLINK(""x""), ""quoted"""`);
     expect(row).toContain('1970-01-01T00:00:00.000Z');
     expect(csv).toContain('"{""a"":""line\\nbreak""}"');
+  });
+});
+
+describe('perMinuteFactor', () => {
+  it('scales full buckets by their length and the filling one by its elapsed time', () => {
+    expect(perMinuteFactor(0, 300_000, 600_000)).toBe(0.2);
+    expect(perMinuteFactor(0, 60_000, 30_000)).toBe(2);
+    expect(perMinuteFactor(0, 60_000, 5_000)).toBeNull();
   });
 });
