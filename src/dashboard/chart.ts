@@ -145,7 +145,7 @@ export class TimeChart {
               size: (_u, values) =>
                 values == null || values.length === 0
                   ? 40
-                  : 14 + 7.2 * Math.max(...values.map((v) => String(v).length)),
+                  : 24 + 7.5 * Math.max(...values.map((v) => String(v).length)),
             },
           ],
       padding: isSparkline ? [2, 0, 2, 0] : [12, 18, 0, 0],
