@@ -9,14 +9,8 @@ import {
   toJson,
   type ExportFilter,
 } from './export.js';
-import {
-  formatCount,
-  formatDateTime,
-  formatMs,
-  fromLocalInputValue,
-  toLocalInputValue,
-} from './format.js';
-import { typeColor } from './theme.js';
+import { eventRows, toggleRow } from './event-rows.js';
+import { formatCount, fromLocalInputValue, toLocalInputValue } from './format.js';
 import type { ConnectionEvent } from './types.js';
 
 const RANGES_MS: Record<string, number> = {
@@ -104,7 +98,7 @@ export class HistoryViewer {
     this.jsonBtn.addEventListener('click', () => void this.export('json'));
     this.body.addEventListener('click', (e) => {
       const row = (e.target as HTMLElement).closest('tr.event-row');
-      if (row instanceof HTMLTableRowElement) this.toggle(row);
+      if (row instanceof HTMLTableRowElement) toggleRow(row);
     });
   }
 
@@ -219,56 +213,8 @@ export class HistoryViewer {
   }
 
   private render(events: ConnectionEvent[]): void {
-    const rows: HTMLTableRowElement[] = [];
-    for (const e of events) {
-      this.onInstance(e.instance);
-      const isError = e.error !== undefined || e.kind === 'error';
-      const detailId = `ev-${rows.length}-${this.requestSeq}`;
-      const toggle = el('button', {
-        type: 'button',
-        class: 'row-toggle',
-        'aria-expanded': 'false',
-        'aria-controls': detailId,
-        'aria-label': `Show details of ${e.kind} event at ${formatDateTime(e.timestamp)}`,
-        text: formatDateTime(e.timestamp),
-      });
-      const row = el(
-        'tr',
-        { class: isError ? 'event-row is-error' : 'event-row', 'data-id': e.id },
-        el('td', { class: 'col-time', 'data-label': 'Time' }, toggle),
-        el(
-          'td',
-          { class: 'col-type', 'data-label': 'Type' },
-          el('span', { class: 'dot', style: `background:${typeColor(e.type)}` }),
-          e.type,
-        ),
-        el('td', { class: 'col-kind', 'data-label': 'Kind', text: e.kind }),
-        el('td', { class: 'col-num', 'data-label': 'Duration', text: formatMs(e.durationMs) }),
-        el('td', { class: 'col-error', 'data-label': 'Error', text: e.error ?? '' }),
-        el('td', { class: 'col-instance', 'data-label': 'Instance', text: e.instance }),
-      );
-      const detail = el(
-        'tr',
-        { class: 'event-detail', id: detailId, hidden: true },
-        el(
-          'td',
-          { colspan: 6 },
-          el('pre', { class: 'metadata', 'data-testid': 'metadata', text: describe(e) }),
-        ),
-      );
-      rows.push(row, detail);
-    }
-    this.body.replaceChildren(...rows);
-  }
-
-  private toggle(row: HTMLTableRowElement): void {
-    const detail = row.nextElementSibling;
-    const button = row.querySelector('button.row-toggle');
-    if (!(detail instanceof HTMLTableRowElement) || button === null) return;
-    const isOpen = detail.hidden;
-    detail.hidden = !isOpen;
-    button.setAttribute('aria-expanded', String(isOpen));
-    row.classList.toggle('is-open', isOpen);
+    for (const e of events) this.onInstance(e.instance);
+    this.body.replaceChildren(...eventRows(events, `ev-${this.requestSeq}`));
   }
 
   private async export(format: 'csv' | 'json'): Promise<void> {
@@ -303,21 +249,4 @@ export class HistoryViewer {
       this.jsonBtn.disabled = false;
     }
   }
-}
-
-/** The expanded view of an event: every field, metadata last, as plain JSON text. */
-function describe(e: ConnectionEvent): string {
-  const lines = [
-    `id        ${e.id}`,
-    `time      ${formatDateTime(e.timestamp)} (epoch ${e.timestamp} ms)`,
-    `type      ${e.type}`,
-    `kind      ${e.kind}`,
-    `duration  ${formatMs(e.durationMs)}`,
-    `instance  ${e.instance}`,
-  ];
-  if (e.error !== undefined) lines.push(`error     ${e.error}`);
-  lines.push(
-    `metadata  ${e.metadata === undefined ? '(none)' : JSON.stringify(e.metadata, null, 2)}`,
-  );
-  return lines.join('\n');
 }
