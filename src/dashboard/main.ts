@@ -4,7 +4,10 @@
  * `<html data-ready>` once the first full render is done (benchmarks and tests wait on it).
  */
 import 'uplot/dist/uPlot.min.css';
-import './styles.css';
+import './styles/base.css';
+import './styles/overview.css';
+import './styles/history.css';
+import './styles/responsive.css';
 import { api } from './api.js';
 import { adoptTokenFromUrl } from './auth.js';
 import { TypeCards } from './cards.js';
