@@ -1,4 +1,5 @@
 import uPlot from 'uplot';
+import { formatDateTime } from './format.js';
 import { cssVar, darkQuery, withAlpha } from './theme.js';
 
 /** One line of a {@link TimeChart}. */
@@ -54,7 +55,10 @@ export class TimeChart {
     const linesChanged = lines !== undefined && !sameLines(lines, this.lines);
     if (lines !== undefined) this.lines = lines;
     if (this.plot === null || linesChanged) this.rebuild();
-    else this.plot.setData(data as uPlot.AlignedData);
+    else {
+      this.plot.setData(data as uPlot.AlignedData);
+      if (!this.options.isSparkline && this.plot.cursor.idx == null) showLatest(this.plot);
+    }
     this.container.dataset.points = String(this.pointCount);
   }
 
@@ -83,6 +87,7 @@ export class TimeChart {
     this.plot?.destroy();
     this.plot = null;
     this.plot = new uPlot(this.buildOptions(), this.data as uPlot.AlignedData, this.container);
+    if (!this.options.isSparkline) showLatest(this.plot);
   }
 
   private buildOptions(): uPlot.Options {
@@ -98,7 +103,7 @@ export class TimeChart {
     const gridColor = cssVar('--grid');
     const fmt = (_u: uPlot, v: number | null): string => (v === null ? '–' : format(v));
     const series: uPlot.Series[] = [
-      { value: (_u, v) => (v === null ? '' : new Date(v).toLocaleString()) },
+      { label: 'Time', value: (_u, v) => (v === null ? '' : formatDateTime(v).slice(0, 16)) },
       ...this.lines.map((l): uPlot.Series => ({
         label: l.label,
         stroke: l.color,
@@ -121,7 +126,20 @@ export class TimeChart {
       ms: 1,
       series,
       legend: { show: !isSparkline, live: true },
-      cursor: isSparkline ? { show: false } : { drag: { x: false, y: false }, points: { size: 6 } },
+      cursor: isSparkline
+        ? { show: false }
+        : {
+            drag: { x: false, y: false },
+            points: { size: 6 },
+            // Hovering one chart shows the same moment in every chart.
+            sync: { key: 'cm-time' },
+          },
+      hooks: isSparkline
+        ? {}
+        : {
+            // Away from the cursor the legend shows the newest values instead of dashes.
+            setCursor: [(u) => (u.cursor.idx == null ? showLatest(u) : undefined)],
+          },
       scales: { x: { time: true }, y: isLog ? { distr: 3, log: 10 } : { range: yRange } },
       axes: isSparkline
         ? [{ show: false }, { show: false }]
@@ -151,6 +169,21 @@ export class TimeChart {
       padding: isSparkline ? [2, 0, 2, 0] : [12, 18, 0, 0],
     };
   }
+}
+
+/** Shows the newest bucket that has a value in the legend. */
+function showLatest(u: uPlot): void {
+  let latest = -1;
+  for (let s = 1; s < u.data.length; s++) {
+    const ys = u.data[s] as (number | null | undefined)[];
+    for (let i = ys.length - 1; i > latest; i--) {
+      if (ys[i] != null) {
+        latest = i;
+        break;
+      }
+    }
+  }
+  if (latest >= 0) u.setLegend({ idx: latest }, false);
 }
 
 /** Indices of values with no non-null neighbour (they would be invisible as a line). */
