@@ -65,10 +65,14 @@ export function checkMonitor(monitor: unknown): asserts monitor is ConnectionMon
     monitor === null ||
     typeof (monitor as { recordEvent?: unknown }).recordEvent !== 'function'
   ) {
-    throw new MonitorError('CM_ERR_CONFIG', 'invalid argument monitor: must be a ConnectionMonitor', {
-      field: 'monitor',
-      value: describeValue(monitor),
-    });
+    throw new MonitorError(
+      'CM_ERR_CONFIG',
+      'invalid argument monitor: must be a ConnectionMonitor',
+      {
+        field: 'monitor',
+        value: describeValue(monitor),
+      },
+    );
   }
 }
 
