@@ -57,6 +57,7 @@ const MAX_ERROR_MESSAGE = 300;
  * (ioredis `reconnecting`; metadata delayMs and attempt since the last ready), `disconnect`
  * (ioredis `end`: no more reconnection), `error` (metadata node for a Cluster's `node error`) — and
  * command latency: `request` then `response` or `error` / `timeout` (ioredis `commandTimeout`),
+ * not counting ioredis's own handshake commands,
  * with durationMs and metadata `command` (the name only: arguments and values are never read, and
  * quoted parts of Redis error messages, which can echo arguments, are redacted).
  *
@@ -204,6 +205,10 @@ export function monitorRedisClient(
   const wrapped: SendCommand = function sendCommand(this: unknown, command, ...rest) {
     if (
       isActive &&
+      // Status `connect` is ioredis's handshake (HELLO, AUTH, CLIENT SETINFO, SELECT, INFO): its
+      // own commands, some expected to fail. Application commands sent meanwhile wait in the
+      // offline queue and pass through here again once the client is ready.
+      (client as { status?: unknown }).status !== 'connect' &&
       sampleRate > 0 &&
       typeof command === 'object' &&
       command !== null &&
