@@ -1,0 +1,132 @@
+/**
+ * Instrumentation overhead on real I/O, with and without the adapters, side by side in one run:
+ *  - HTTP: sequential `fetch` POSTs to a local node:http server (in a child process), 2,000 per
+ *    round; instrumented = `monitorHttp` with three routes, the request matching one of them
+ *    (a `request` and a `response` event per call).
+ *  - WebSocket: a client (in the child process) sends a 64-byte message and waits for the echo,
+ *    5,000 round trips per round, against a `ws` server in this process; instrumented =
+ *    `monitorWebSocketServer` on that server (traffic counters, `send` pass-through, connect and
+ *    disconnect events per round).
+ * 12 rounds per scenario, instrumented and plain interleaved (ABBA order), median per op;
+ * overhead = median(instrumented) / median(plain) − 1. Issue target ≤ 5 %, aim ≤ 2 %.
+ */
+import { fork } from 'node:child_process';
+import { once } from 'node:events';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { WebSocketServer } from 'ws';
+import { ConnectionMonitor } from '../src/monitor.js';
+import { silentLogger } from '../src/logger.js';
+import { monitorHttp } from '../src/instrument/http.js';
+import { monitorWebSocketServer } from '../src/instrument/ws.js';
+import type { Disposer } from '../src/instrument/adapter.js';
+import { median, printTable } from './_util.js';
+
+const ROUNDS = 12;
+const HTTP_N = 2_000;
+const WS_N = 5_000;
+const WS_MESSAGE = 'x'.repeat(64);
+
+const here = dirname(fileURLToPath(import.meta.url));
+const peer = fork(join(here, '_overhead-peer.ts'), [], {
+  execArgv: ['--import', 'tsx'],
+  stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+});
+const [{ port: httpPort }] = (await once(peer, 'message')) as [{ port: number }];
+const httpUrl = `http://127.0.0.1:${httpPort}/v1/chat/completions?trace=1`;
+const requestBody = JSON.stringify({ model: 'moonshot-v1-8k', messages: [{ role: 'user' }] });
+
+const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+await once(wss, 'listening');
+const wsAddress = wss.address();
+const wsUrl = `ws://127.0.0.1:${typeof wsAddress === 'object' && wsAddress !== null ? wsAddress.port : 0}/stream`;
+wss.on('connection', (ws) => {
+  ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
+});
+
+const monitor = new ConnectionMonitor({ persistence: false, logger: silentLogger });
+
+async function httpRound(): Promise<number> {
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < HTTP_N; i++) {
+    const res = await fetch(httpUrl, {
+      method: 'POST',
+      headers: { authorization: 'Bearer sk-bench', 'content-type': 'application/json' },
+      body: requestBody,
+    });
+    await res.arrayBuffer();
+  }
+  return Number(process.hrtime.bigint() - start) / HTTP_N;
+}
+
+async function wsRound(): Promise<number> {
+  peer.send({ url: wsUrl, n: WS_N, message: WS_MESSAGE });
+  const [{ ns }] = (await once(peer, 'message')) as [{ ns: number }];
+  return ns;
+}
+
+const attachHttp = (): Disposer =>
+  monitorHttp(monitor, {
+    routes: [
+      { type: 'glm', host: 'open.bigmodel.cn' },
+      { type: 'supabase', host: /\.supabase\.co$/ },
+      { type: 'kimi', host: '127.0.0.1', port: httpPort },
+    ],
+  });
+const attachWs = (): Disposer => monitorWebSocketServer(wss, monitor, { pingIntervalMs: 0 });
+
+/** Runs plain and instrumented rounds interleaved (ABBA), returns per-op ns of each. */
+async function compare(round: () => Promise<number>, attach: () => Disposer) {
+  const plain: number[] = [];
+  const instrumented: number[] = [];
+  const runInstrumented = async () => {
+    const dispose = attach();
+    try {
+      instrumented.push(await round());
+    } finally {
+      dispose();
+    }
+  };
+  // Warm-up: both paths, not measured.
+  await round();
+  await runInstrumented();
+  instrumented.length = 0;
+  for (let r = 0; r < ROUNDS; r++) {
+    if (r % 2 === 0) {
+      plain.push(await round());
+      await runInstrumented();
+    } else {
+      await runInstrumented();
+      plain.push(await round());
+    }
+  }
+  return { plain: median(plain), instrumented: median(instrumented) };
+}
+
+const http = await compare(httpRound, attachHttp);
+const wsResult = await compare(wsRound, attachWs);
+const pct = (r: { plain: number; instrumented: number }) =>
+  ((r.instrumented / r.plain - 1) * 100).toFixed(2);
+printTable([
+  {
+    loop: `HTTP fetch POST (${HTTP_N}/round)`,
+    'plain µs/op': http.plain / 1000,
+    'instrumented µs/op': http.instrumented / 1000,
+    'overhead %': pct(http),
+  },
+  {
+    loop: `WebSocket echo 64 B (${WS_N}/round)`,
+    'plain µs/op': wsResult.plain / 1000,
+    'instrumented µs/op': wsResult.instrumented / 1000,
+    'overhead %': pct(wsResult),
+  },
+]);
+console.log(
+  `medians of ${ROUNDS} interleaved rounds; target ≤ 5 %, aim ≤ 2 %. Events recorded: ` +
+    `kimi ${monitor.getStats('kimi')?.events ?? 0}, websocket ${monitor.getStats('websocket')?.events ?? 0}`,
+);
+
+peer.send('exit');
+await once(peer, 'exit');
+wss.close();
+await monitor.close();
