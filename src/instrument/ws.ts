@@ -36,6 +36,13 @@ export interface MonitorWebSocketServerOptions extends AdapterOptions {
    */
   messageEvents?: boolean;
   /**
+   * Interval of periodic traffic reports, ms: each connection with traffic since its last report
+   * records a `traffic` event (metadata messagesIn/Out, bytesIn/Out since that report), so
+   * long-lived connections show up before they close. `0` disables: totals only at disconnect.
+   * Default 0.
+   */
+  trafficIntervalMs?: number;
+  /**
    * Count outgoing messages and bytes. This installs a pass-through `send` on each connection
    * object (ws has no event for outgoing messages); it is removed on dispose. Default `true`.
    */
@@ -60,6 +67,8 @@ interface Connection {
   bytesIn: number;
   messagesOut: number;
   bytesOut: number;
+  /** Totals at the last `traffic` report. */
+  reported: { messagesIn: number; bytesIn: number; messagesOut: number; bytesOut: number };
   pingPayload: Buffer | null;
   pingSentAt: number;
   readonly onMessage: (data: unknown) => void;
@@ -74,7 +83,8 @@ interface Connection {
  * query string), `disconnect` (durationMs = connection lifetime; metadata code, reason,
  * messagesIn/Out, bytesIn/Out; an abnormal close code such as 1006 also sets `error`), `error`
  * (errors a connection or the server emit, observed through `errorMonitor` so unhandled errors
- * behave as before), `ping` (durationMs = round trip) and `timeout` (pong missing). Connections
+ * behave as before), `ping` (durationMs = round trip), `timeout` (pong missing) and, with
+ * `trafficIntervalMs`, periodic `traffic` reports. Connections
  * open before the call are adopted: no `connect`, and `adopted: true` on their `disconnect`.
  *
  * The adapter listens to `connection` (prepended, so it sees a connection before the
@@ -100,6 +110,8 @@ export function monitorWebSocketServer(
   const pingIntervalMs =
     checkNumberOption(options.pingIntervalMs, 'pingIntervalMs', 0, 2 ** 31 - 1) ??
     DEFAULT_PING_INTERVAL_MS;
+  const trafficIntervalMs =
+    checkNumberOption(options.trafficIntervalMs, 'trafficIntervalMs', 0, 2 ** 31 - 1) ?? 0;
   const hasMessageEvents = options.messageEvents ?? false;
   const isCountingOutgoing = options.countOutgoing ?? true;
   if (isInternalClient(wss)) {
@@ -125,6 +137,7 @@ export function monitorWebSocketServer(
       bytesIn: 0,
       messagesOut: 0,
       bytesOut: 0,
+      reported: { messagesIn: 0, bytesIn: 0, messagesOut: 0, bytesOut: 0 },
       pingPayload: null,
       pingSentAt: 0,
       onMessage: (data) => {
@@ -238,10 +251,13 @@ export function monitorWebSocketServer(
   const onServerError = (err: Error) => {
     recorder.record({ kind: 'error', error: err, metadata: { scope: 'server' } });
   };
-  const onServerClose = () => {
+  const stopTimers = () => {
     if (timer !== undefined) clearInterval(timer);
+    if (trafficTimer !== undefined) clearInterval(trafficTimer);
     timer = undefined;
+    trafficTimer = undefined;
   };
+  const onServerClose = stopTimers;
 
   const pingAll = () => {
     const now = performance.now();
@@ -269,6 +285,33 @@ export function monitorWebSocketServer(
     }
   };
 
+  const reportTraffic = () => {
+    for (const conn of connections.values()) {
+      const { reported } = conn;
+      const messagesIn = conn.messagesIn - reported.messagesIn;
+      const messagesOut = conn.messagesOut - reported.messagesOut;
+      if (messagesIn === 0 && messagesOut === 0) continue;
+      const bytesIn = conn.bytesIn - reported.bytesIn;
+      const bytesOut = conn.bytesOut - reported.bytesOut;
+      conn.reported = {
+        messagesIn: conn.messagesIn,
+        bytesIn: conn.bytesIn,
+        messagesOut: conn.messagesOut,
+        bytesOut: conn.bytesOut,
+      };
+      recorder.record({
+        kind: 'traffic',
+        metadata: {
+          messagesIn,
+          messagesOut,
+          bytesIn,
+          bytesOut,
+          remoteAddress: conn.remoteAddress,
+        },
+      });
+    }
+  };
+
   wss.prependListener('connection', onConnection);
   wss.on(errorMonitor, onServerError);
   wss.on('close', onServerClose);
@@ -280,14 +323,18 @@ export function monitorWebSocketServer(
     timer = setInterval(pingAll, pingIntervalMs);
     timer.unref();
   }
+  let trafficTimer: NodeJS.Timeout | undefined;
+  if (trafficIntervalMs > 0) {
+    trafficTimer = setInterval(reportTraffic, trafficIntervalMs);
+    trafficTimer.unref();
+  }
 
   let isDisposed = false;
   const dispose: Disposer = () => {
     if (isDisposed) return;
     isDisposed = true;
     recorder.stop();
-    if (timer !== undefined) clearInterval(timer);
-    timer = undefined;
+    stopTimers();
     wss.off('connection', onConnection);
     wss.off(errorMonitor, onServerError);
     wss.off('close', onServerClose);

@@ -182,6 +182,28 @@ describe('monitorWebSocketServer with a real ws server and clients', () => {
     ]);
   });
 
+  it('reports traffic periodically with trafficIntervalMs, totals still at disconnect', async () => {
+    const { wss, url } = await echoServer();
+    const monitor = newMonitor();
+    attach(wss, monitor, { pingIntervalMs: 0, trafficIntervalMs: 30 });
+    const { ws, received } = await client(url);
+    ws.send('one');
+    ws.send('three');
+    await waitFor(() => received.length === 3, 5_000, 10, 'two echoes');
+    const sum = (key: string) =>
+      byKind(monitor, 'traffic').reduce((n, e) => n + Number(e.metadata?.[key] ?? 0), 0);
+    await waitFor(() => sum('messagesOut') === 3, 5_000, 10, 'traffic reports');
+    expect(sum('messagesIn')).toBe(2);
+    expect(sum('bytesIn')).toBe(8);
+    expect(sum('bytesOut')).toBe(7 + 8);
+    ws.close(1000);
+    await waitFor(() => byKind(monitor, 'disconnect').length === 1, 5_000, 10, 'disconnect');
+    expect(byKind(monitor, 'disconnect')[0]?.metadata).toMatchObject({
+      messagesIn: 2,
+      messagesOut: 3,
+    });
+  });
+
   it('adopts connections open before attaching', async () => {
     const { wss, url } = await echoServer();
     const { ws, received } = await client(url);
