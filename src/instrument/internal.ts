@@ -24,3 +24,17 @@ export function markInternalClient<T extends object>(target: T): T {
   (target as { [INTERNAL_CLIENT]?: unknown })[INTERNAL_CLIENT] = true;
   return target;
 }
+
+const warnedTargets = new WeakSet<object>();
+
+/** Logs `message` at warn level the first time `target` is refused; later refusals stay quiet. */
+export function warnRefusedOnce(
+  target: object,
+  logger: { warn(obj: object, msg?: string): void },
+  context: object,
+  message: string,
+): void {
+  if (warnedTargets.has(target)) return;
+  warnedTargets.add(target);
+  logger.warn(context, message);
+}

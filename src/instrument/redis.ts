@@ -19,7 +19,7 @@ import {
   type AdapterOptions,
   type Disposer,
 } from './adapter.js';
-import { isInternalClient } from './internal.js';
+import { isInternalClient, warnRefusedOnce } from './internal.js';
 
 /** Which commands get latency events. */
 export type RedisCommandsOption = 'all' | 'none' | { sampleRate: number };
@@ -91,7 +91,9 @@ export function monitorRedisClient(
   const sampleRate = resolveSampleRate(options.commands ?? 'all');
   const hasRequestEvents = options.requestEvents ?? true;
   if (isInternalClient(client)) {
-    monitor.options.logger.warn(
+    warnRefusedOnce(
+      client,
+      monitor.options.logger,
       { type },
       'connection-monitor: refusing to instrument the monitor’s own Redis client (its traffic would feed back into the monitor)',
     );

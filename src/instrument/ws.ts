@@ -17,7 +17,7 @@ import {
   type AdapterOptions,
   type Disposer,
 } from './adapter.js';
-import { isInternalClient } from './internal.js';
+import { isInternalClient, warnRefusedOnce } from './internal.js';
 
 /** Options of {@link monitorWebSocketServer}. */
 export interface MonitorWebSocketServerOptions extends AdapterOptions {
@@ -115,7 +115,9 @@ export function monitorWebSocketServer(
   const hasMessageEvents = options.messageEvents ?? false;
   const isCountingOutgoing = options.countOutgoing ?? true;
   if (isInternalClient(wss)) {
-    monitor.options.logger.warn(
+    warnRefusedOnce(
+      wss,
+      monitor.options.logger,
       { type },
       'connection-monitor: refusing to instrument the monitor’s own WebSocket server',
     );

@@ -229,6 +229,8 @@ describe('monitorRedisClient with a real redis-server', () => {
     expect(monitor.getTypes()).toEqual([]);
     expect(warnings).toHaveLength(1);
     dispose();
+    monitorRedisClient(own, monitor)(); // refused again (no guard error), but warned only once
+    expect(warnings).toHaveLength(1);
 
     const later = newClient();
     cleanups.push(monitorRedisClient(later, monitor, { type: 'cache' }));
