@@ -190,3 +190,20 @@ export function stripQuery(path: string, max = 256): string {
   if (h !== -1 && h < end) end = h;
   return end > max ? `${path.slice(0, max - 1)}…` : path.slice(0, end);
 }
+
+/**
+ * `fn` with every exception caught and reported to `recorder`: a listener that throws inside a
+ * diagnostics_channel publish or an EventEmitter emit would surface in the instrumented code.
+ */
+export function guarded<A extends unknown[]>(
+  recorder: SafeRecorder | undefined,
+  fn: (...args: A) => void,
+): (...args: A) => void {
+  return (...args: A) => {
+    try {
+      fn(...args);
+    } catch (err) {
+      recorder?.fail(err);
+    }
+  };
+}

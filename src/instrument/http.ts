@@ -10,6 +10,7 @@ import type { ConnectionMonitor } from '../monitor.js';
 import {
   SafeRecorder,
   checkMonitor,
+  guarded,
   checkNumberOption,
   checkTypeOption,
   claimTarget,
@@ -185,7 +186,7 @@ export function monitorHttp(monitor: ConnectionMonitor, options: MonitorHttpOpti
   const inFlight = new WeakMap<object, InFlight>();
 
   const onCreate = (message: unknown): void => {
-    try {
+    {
       const request = (message as UndiciMessage).request;
       const origin = String(request.origin);
       let info = origins.get(origin);
@@ -212,8 +213,6 @@ export function monitorHttp(monitor: ConnectionMonitor, options: MonitorHttpOpti
           metadata: { method: state.method, host: state.host, path: state.path },
         });
       }
-    } catch (err) {
-      (defaultRecorder ?? routes[0]?.recorder)?.fail(err);
     }
   };
 
@@ -273,19 +272,20 @@ export function monitorHttp(monitor: ConnectionMonitor, options: MonitorHttpOpti
     });
   };
 
-  diagnostics.subscribe(UNDICI_CHANNELS.create, onCreate);
-  diagnostics.subscribe(UNDICI_CHANNELS.headers, onHeaders);
-  diagnostics.subscribe(UNDICI_CHANNELS.trailers, onTrailers);
-  diagnostics.subscribe(UNDICI_CHANNELS.error, onError);
+  const failures = defaultRecorder ?? routes[0]?.recorder;
+  const subscriptions: [string, (message: unknown) => void][] = [
+    [UNDICI_CHANNELS.create, guarded(failures, onCreate)],
+    [UNDICI_CHANNELS.headers, guarded(failures, onHeaders)],
+    [UNDICI_CHANNELS.trailers, guarded(failures, onTrailers)],
+    [UNDICI_CHANNELS.error, guarded(failures, onError)],
+  ];
+  for (const [name, fn] of subscriptions) diagnostics.subscribe(name, fn);
 
   let isDisposed = false;
   const dispose: Disposer = () => {
     if (isDisposed) return;
     isDisposed = true;
-    diagnostics.unsubscribe(UNDICI_CHANNELS.create, onCreate);
-    diagnostics.unsubscribe(UNDICI_CHANNELS.headers, onHeaders);
-    diagnostics.unsubscribe(UNDICI_CHANNELS.trailers, onTrailers);
-    diagnostics.unsubscribe(UNDICI_CHANNELS.error, onError);
+    for (const [name, fn] of subscriptions) diagnostics.unsubscribe(name, fn);
     for (const r of recorders.values()) r.stop();
     release();
   };

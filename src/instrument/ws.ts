@@ -10,6 +10,7 @@ import type { ConnectionMonitor } from '../monitor.js';
 import {
   SafeRecorder,
   checkMonitor,
+  guarded,
   checkNumberOption,
   checkTypeOption,
   claimTarget,
@@ -142,15 +143,15 @@ export function monitorWebSocketServer(
       reported: { messagesIn: 0, bytesIn: 0, messagesOut: 0, bytesOut: 0 },
       pingPayload: null,
       pingSentAt: 0,
-      onMessage: (data) => {
+      onMessage: guarded(recorder, (data: unknown) => {
         const bytes = byteSize(data);
         conn.messagesIn++;
         conn.bytesIn += bytes;
         if (hasMessageEvents) {
           recorder.record({ kind: 'message', metadata: { direction: 'in', bytes } });
         }
-      },
-      onClose: (code, reason) => {
+      }),
+      onClose: guarded(recorder, (code: number, reason: Buffer) => {
         connections.delete(ws);
         untrack(conn);
         const metadata: Record<string, string | number | boolean | null> = {
@@ -169,8 +170,8 @@ export function monitorWebSocketServer(
           error: ABNORMAL_CLOSE_CODES.has(code) ? `abnormal close ${code}` : undefined,
           metadata,
         });
-      },
-      onPong: (data) => {
+      }),
+      onPong: guarded(recorder, (data: Buffer) => {
         const sent = conn.pingPayload;
         if (sent === null || !sent.equals(data)) return; // the application's own ping
         conn.pingPayload = null;
@@ -179,8 +180,8 @@ export function monitorWebSocketServer(
           durationMs: performance.now() - conn.pingSentAt,
           metadata: { remoteAddress: conn.remoteAddress },
         });
-      },
-      onError: (err) => {
+      }),
+      onError: guarded(recorder, (err: Error) => {
         const code = (err as { code?: unknown }).code;
         recorder.record({
           kind: 'error',
@@ -190,7 +191,7 @@ export function monitorWebSocketServer(
             ...(typeof code === 'string' ? { errorCode: code } : {}),
           },
         });
-      },
+      }),
       send: isCountingOutgoing ? makeCountingSend(ws, () => conn) : undefined,
     };
     connections.set(ws, conn);
