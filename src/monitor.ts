@@ -333,26 +333,28 @@ export class ConnectionMonitor extends EventEmitter<MonitorEvents> {
   }
 
   /**
-   * Merges recovered history: events older than what memory holds go behind it, totals are added.
-   * Events recorded before recovery finished stay; duplicates (same id) are skipped.
+   * Merges recovered history: recovered events go behind what this process recorded since it
+   * was created (they are older), totals and minute rollups are added, the rate window is filled
+   * from their timestamps.
    */
   private mergeRecovered(recovered: RecoveredType[]): void {
+    const now = this.options.clock.now();
     for (const r of recovered) {
       if (!this.types.has(r.type) && this.types.size >= this.options.maxTypes) continue;
       const state = this.types.get(r.type) ?? this.addType(r.type);
       const current = state.buffer.newest();
-      const seen = new Set(current.map((e) => e.id));
-      const older = r.events.filter((e) => !seen.has(e.id));
-      // Rebuild: recovered (oldest first), then what this process recorded (oldest first).
-      const merged = [...older.reverse(), ...current.reverse()];
+      const room = Math.max(0, this.options.bufferSize - current.length);
       state.buffer.clear();
-      for (const e of merged.slice(-this.options.bufferSize)) state.buffer.pushEvent(e);
-      if (r.totals !== null) state.stats.addTotals(r.totals);
-      for (const e of older) {
-        state.stats.addToRate(e.timestamp);
-        const bucket = e.durationMs === undefined ? -1 : bucketIndex(e.durationMs);
-        state.rollups.add(e.timestamp, e.kind, isErrorEvent(e.kind, e.error), e.durationMs, bucket);
+      for (let i = Math.min(room, r.members.length) - 1; i >= 0; i--) {
+        state.buffer.pushEvent(r.members[i] as string, r.timestamps[i] as number);
       }
+      for (let i = current.length - 1; i >= 0; i--) {
+        const e = current[i] as ConnectionEvent;
+        state.buffer.pushEvent(e, e.timestamp);
+      }
+      if (r.totals !== null) state.stats.addTotals(r.totals);
+      for (const t of r.timestamps) if (t > now - 60_000) state.stats.addToRate(t);
+      for (const rollup of r.rollups) state.rollups.addRollup(rollup);
     }
   }
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { RedisOptions } from 'ioredis';
 import { z } from 'zod';
 import {
   DEFAULTS,
@@ -47,6 +48,11 @@ export interface MonitorOptions {
   closeTimeoutMs?: number;
   /** Most connection types kept in memory; a new type beyond it is rejected. Default 256. */
   maxTypes?: number;
+  /**
+   * Extra ioredis options (e.g. `{ tls: { ca } }` for a private CA with `rediss://`). The
+   * fail-fast settings (no offline queue, no retries per request, command timeout) always win.
+   */
+  redisOptions?: Partial<RedisOptions>;
   /** Time source. Default `Date.now`. */
   clock?: Clock;
   /** Logger (pino-compatible). Default: pino, warn level, stderr. */
@@ -75,6 +81,7 @@ export interface ResolvedOptions {
   readonly maxTypes: number;
   /** Per-process nonce so ids and batch ids never repeat across restarts of the same instance. */
   readonly bootId: string;
+  readonly redisOptions: Readonly<Partial<RedisOptions>>;
   readonly clock: Clock;
   readonly logger: Logger;
 }
@@ -130,7 +137,7 @@ const optionsSchema = z.object({
 
 /** Merges defaults and checks invariants once. Throws `CM_ERR_CONFIG` naming the option. */
 export function resolveOptions(options: MonitorOptions = {}): ResolvedOptions {
-  const { clock, logger, persistenceLayer: _layer, ...plain } = options;
+  const { clock, logger, persistenceLayer: _layer, redisOptions, ...plain } = options;
   const parsed = optionsSchema.safeParse(plain);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -163,6 +170,7 @@ export function resolveOptions(options: MonitorOptions = {}): ResolvedOptions {
     closeTimeoutMs: o.closeTimeoutMs ?? DEFAULTS.closeTimeoutMs,
     maxTypes: o.maxTypes ?? 256,
     bootId: Date.now().toString(36) + randomBytes(3).toString('hex'),
+    redisOptions: redisOptions ?? {},
     clock: clock ?? systemClock,
     logger: logger ?? defaultLogger(),
   };

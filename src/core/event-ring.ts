@@ -66,11 +66,14 @@ export class EventRing {
     this.advance();
   }
 
-  /** Appends an event as an object (recovered history, events of other instances). O(1). */
-  pushEvent(event: ConnectionEvent): void {
+  /**
+   * Appends an event from elsewhere (recovered history) as an object or as its stored JSON, which
+   * is parsed on first read. O(1).
+   */
+  pushEvent(event: ConnectionEvent | string, timestamp: number): void {
     const n = this.head * 3;
     const r = this.head * 4;
-    this.numbers[n] = event.timestamp;
+    this.numbers[n] = timestamp;
     this.numbers[n + 2] = -1;
     this.refs[r] = undefined;
     this.refs[r + 1] = undefined;
@@ -114,7 +117,12 @@ export class EventRing {
 
   private at(i: number): ConnectionEvent {
     const r = i * 4;
-    const foreign = this.refs[r + 3] as ConnectionEvent | undefined;
+    const foreign = this.refs[r + 3] as ConnectionEvent | string | undefined;
+    if (typeof foreign === 'string') {
+      const parsed = JSON.parse(foreign) as ConnectionEvent;
+      this.refs[r + 3] = parsed;
+      return parsed;
+    }
     if (foreign !== undefined) return foreign;
     const n = i * 3;
     const d = this.numbers[n + 1] as number;

@@ -50,29 +50,36 @@ export function estimatePercentiles(
   maxMs: number,
   ps: readonly number[],
 ): (number | null)[] {
-  if (total <= 0) return ps.map(() => null);
-  const indices = sortedBuckets(counts);
-  return ps.map((p) => {
-    const rank = Math.max(1, Math.ceil(p * total));
-    let seen = 0;
-    for (const i of indices) {
-      seen += (counts as Record<number, number>)[i] ?? 0;
-      if (seen >= rank) return clamp(bucketEstimate(i), minMs, maxMs);
+  const out: (number | null)[] = ps.map(() => null);
+  if (total <= 0) return out;
+  const ranks = ps.map((p) => Math.max(1, Math.ceil(p * total)));
+  let next = 0;
+  let seen = 0;
+  // One ascending pass; `ps` may come in any order, so every rank is checked at each bucket.
+  const visit = (i: number, c: number): boolean => {
+    seen += c;
+    for (let k = 0; k < ranks.length; k++) {
+      if (out[k] === null && seen >= (ranks[k] as number)) {
+        out[k] = clamp(bucketEstimate(i), minMs, maxMs);
+        next++;
+      }
     }
-    return maxMs;
-  });
-}
-
-function sortedBuckets(counts: ArrayLike<number> | SparseHistogram): number[] {
+    return next === ranks.length;
+  };
   if (Array.isArray(counts) || ArrayBuffer.isView(counts)) {
-    const out: number[] = [];
     const arr = counts as ArrayLike<number>;
-    for (let i = 0; i < arr.length; i++) if ((arr[i] ?? 0) > 0) out.push(i);
-    return out;
+    for (let i = 0; i < arr.length; i++) {
+      const c = arr[i] ?? 0;
+      if (c > 0 && visit(i, c)) break;
+    }
+  } else {
+    // Integer-like keys enumerate in ascending numeric order (ECMAScript OrdinaryOwnPropertyKeys).
+    for (const key in counts) {
+      const c = (counts as Record<string, number>)[key] ?? 0;
+      if (c > 0 && visit(Number(key), c)) break;
+    }
   }
-  return Object.keys(counts)
-    .map(Number)
-    .sort((a, b) => a - b);
+  return out.map((v) => v ?? maxMs);
 }
 
 function bucketEstimate(i: number): number {

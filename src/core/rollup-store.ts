@@ -1,4 +1,11 @@
-import { addToRollup, emptyRollup, minuteOf, MINUTE_MS, type MinuteRollup } from './rollup.js';
+import {
+  addToRollup,
+  emptyRollup,
+  mergeRollup,
+  minuteOf,
+  MINUTE_MS,
+  type MinuteRollup,
+} from './rollup.js';
 
 /**
  * Per-minute rollups of one type kept in memory for `retentionMs`; answers time-series queries
@@ -34,6 +41,20 @@ export class RollupStore {
       this.current = r;
     }
     addToRollup(r, kind, isError, durationMs, bucket);
+  }
+
+  /** Merges a whole minute rollup (recovered from Redis) into memory. */
+  addRollup(r: MinuteRollup): void {
+    const existing = this.minutes.get(r.t);
+    if (existing === undefined) {
+      this.minutes.set(r.t, { ...r, kinds: { ...r.kinds }, hist: { ...r.hist } });
+      if (r.t > this.newestMinute) {
+        this.newestMinute = r.t;
+        this.trim();
+      }
+    } else {
+      mergeRollup(existing, r);
+    }
   }
 
   /** Rollups whose minute starts in [from, to], in ascending order. */

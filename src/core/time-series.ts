@@ -43,20 +43,40 @@ export function buildPoints(
   const first = bucketStart(from, bucketMs);
   const last = bucketStart(to, bucketMs);
   const count = Math.floor((last - first) / bucketMs) + 1;
-  const acc: MinuteRollup[] = [];
-  for (let i = 0; i < count; i++) acc.push(emptyRollup(first + i * bucketMs));
+  // Per bucket: the single rollup that falls in it (the usual case at 1-minute buckets, used as
+  // is), or a merged copy once a second one arrives.
+  const acc = new Array<MinuteRollup | undefined>(count);
+  const owned = new Uint8Array(count);
   const minFrom = minuteOf(from);
   for (const r of rollups) {
     if (r.t < minFrom || r.t > to) continue;
     const i = Math.floor((r.t - first) / bucketMs);
+    if (i < 0 || i >= count) continue;
     const slot = acc[i];
-    if (slot !== undefined) mergeRollup(slot, r);
+    if (slot === undefined) {
+      acc[i] = r;
+    } else {
+      let target = slot;
+      if (owned[i] === 0) {
+        target = emptyRollup(first + i * bucketMs);
+        mergeRollup(target, slot);
+        acc[i] = target;
+        owned[i] = 1;
+      }
+      mergeRollup(target, r);
+    }
   }
-  return acc.map(toPoint);
+  const points = new Array<TimeSeriesPoint>(count);
+  for (let i = 0; i < count; i++) {
+    const t = first + i * bucketMs;
+    const r = acc[i];
+    points[i] = toPoint(r ?? emptyRollup(t), t);
+  }
+  return points;
 }
 
-/** Turns an aggregate into a point. */
-export function toPoint(r: MinuteRollup): TimeSeriesPoint {
+/** Turns an aggregate into a point starting at `t` (default: the aggregate's own start). */
+export function toPoint(r: MinuteRollup, t: number = r.t): TimeSeriesPoint {
   const [p50, p95, p99] = estimatePercentiles(
     r.hist,
     r.durCount,
@@ -65,11 +85,11 @@ export function toPoint(r: MinuteRollup): TimeSeriesPoint {
     [0.5, 0.95, 0.99],
   );
   return {
-    t: r.t,
+    t,
     events: r.events,
     errors: r.errors,
     errorRate: r.events === 0 ? null : r.errors / r.events,
-    kinds: r.kinds,
+    kinds: { ...r.kinds },
     avgDurationMs: r.durCount === 0 ? null : r.durSum / r.durCount,
     p50DurationMs: p50 ?? null,
     p95DurationMs: p95 ?? null,

@@ -4,11 +4,14 @@
  * itself (every flush producing events that need flushing).
  */
 
+import { INTERNAL_CLIENT } from '../persistence/client.js';
+
 /**
  * Set to `true` on any client or server the monitor creates for itself:
- * `client[INTERNAL_CLIENT] = true`. `Symbol.for`, so separate copies of the library agree.
+ * `client[INTERNAL_CLIENT] = true` (`Symbol.for('connection-monitor.internal')`, so separate copies
+ * of the library agree). Defined next to the persistence client factory, which sets it.
  */
-export const INTERNAL_CLIENT: unique symbol = Symbol.for('connection-monitor.internal');
+export { INTERNAL_CLIENT };
 
 /** True when `target` carries the {@link INTERNAL_CLIENT} mark. */
 export function isInternalClient(target: unknown): boolean {

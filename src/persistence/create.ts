@@ -1,7 +1,8 @@
 import type { ResolvedOptions } from '../options.js';
-import { DisabledPersistence, type Persistence } from './persistence.js';
+import type { Persistence } from './persistence.js';
+import { RedisPersistence } from './redis-persistence.js';
 
-/** The persistence layer for resolved options (Redis arrives with the persistence issue). */
-export function createRedisPersistence(_options: ResolvedOptions): Persistence {
-  return new DisabledPersistence();
+/** The Redis persistence layer for resolved options. */
+export function createRedisPersistence(options: ResolvedOptions): Persistence {
+  return new RedisPersistence(options);
 }

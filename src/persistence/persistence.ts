@@ -33,9 +33,16 @@ export interface PersistenceStatus {
 /** What a persistence layer hands back when it recovers history. */
 export interface RecoveredType {
   type: string;
-  /** Newest first, at most `bufferSize`. */
-  events: ConnectionEvent[];
+  /**
+   * Stored event JSON, newest first, at most `bufferSize`. Kept as text and parsed on first read,
+   * so recovery costs one copy, not one `JSON.parse` per event.
+   */
+  members: string[];
+  /** Timestamps (epoch ms) of `members`, same order. */
+  timestamps: number[];
   totals: StatsTotals | null;
+  /** Minute rollups of the retention window (memory answers time series when Redis cannot). */
+  rollups: MinuteRollup[];
 }
 
 /** Typed events a persistence layer emits (re-emitted by the monitor). */

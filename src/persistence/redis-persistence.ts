@@ -1,0 +1,220 @@
+import { redactUrl } from '../config.js';
+import type { ConnectionEvent } from '../core/event.js';
+import type { NormalizedHistoryQuery } from '../core/query.js';
+import type { ResolvedOptions } from '../options.js';
+import { BatchWriter } from './batch-writer.js';
+import { FlushBreaker } from './breaker.js';
+import { createRedisClient, type MonitorRedis } from './client.js';
+import type { EncodedBatch } from './codec.js';
+import { KeySpace } from './keys.js';
+import type { Persistence, PersistenceHooks, PersistenceStatus } from './persistence.js';
+import { RedisReader } from './reader.js';
+
+/**
+ * Redis persistence: dual-write through a batching writer behind a circuit breaker, recovery of
+ * recent history at start (or later, when Redis comes back), history and rollup reads.
+ */
+export class RedisPersistence implements Persistence {
+  private readonly client: MonitorRedis;
+  private readonly keys: KeySpace;
+  private readonly reader: RedisReader;
+  private readonly breaker: FlushBreaker;
+  private readonly writer: BatchWriter;
+  private readonly secret: string;
+  private hooks: PersistenceHooks | undefined;
+  private isRecovered = false;
+  private isClosed = false;
+
+  constructor(
+    private readonly options: ResolvedOptions,
+    client?: MonitorRedis,
+  ) {
+    this.client = client ?? createRedisClient(options);
+    this.keys = new KeySpace(options.keyPrefix, options.clusterNodes !== undefined);
+    this.reader = new RedisReader(this.client, this.keys);
+    this.secret = safePassword(options.redisUrl);
+    this.breaker = new FlushBreaker({
+      failures: options.breakerFailures,
+      resetMs: options.breakerResetMs,
+      onChange: (state) => {
+        options.logger.warn({ circuit: state }, `connection-monitor: persistence circuit ${state}`);
+        this.hooks?.emit('circuit', state);
+      },
+    });
+    this.writer = new BatchWriter(
+      {
+        batchSize: options.batchSize,
+        flushIntervalMs: options.flushIntervalMs,
+        maxQueueSize: options.maxQueueSize,
+        batchIdPrefix: `${options.instanceId}:${options.bootId}`,
+        now: () => options.clock.now(),
+        logger: options.logger,
+        write: (batches) => this.write(batches),
+        beforeWrite: () => (this.isRecovered ? Promise.resolve() : this.recover()),
+        probe: async () => {
+          await this.client.ping();
+        },
+        onFlushed: (info) => this.hooks?.emit('flushed', info),
+        onFlushFailed: (info) => {
+          options.logger.warn(info, 'connection-monitor: flush to Redis failed');
+          this.hooks?.emit('flushFailed', info);
+        },
+        onDropped: (info) => this.hooks?.emit('dropped', info),
+        sanitize: (m) => this.sanitize(m),
+      },
+      this.breaker,
+    );
+  }
+
+  /** Connects and recovers; on failure starts with the circuit open (never throws). */
+  async start(hooks: PersistenceHooks): Promise<void> {
+    this.hooks = hooks;
+    try {
+      await this.client.connect();
+      await this.recover();
+    } catch (err) {
+      this.options.logger.warn(
+        {
+          err: this.sanitize(err instanceof Error ? err.message : String(err)),
+          redisUrl: redactUrl(this.options.redisUrl),
+        },
+        'connection-monitor: Redis unavailable at start; running from memory until it returns',
+      );
+      this.breaker.openNow();
+    }
+    this.writer.start();
+  }
+
+  enqueue(event: ConnectionEvent): void {
+    this.writer.enqueue(event);
+  }
+
+  flush(): Promise<void> {
+    return this.writer.flush();
+  }
+
+  async close(deadlineMs: number): Promise<void> {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    const left = await this.writer.close(deadlineMs);
+    if (left > 0) {
+      this.options.logger.warn(
+        { unpersisted: left },
+        'connection-monitor: closed with events not written to Redis',
+      );
+    }
+    try {
+      await Promise.race([this.client.quit(), new Promise((r) => setTimeout(r, 1_000).unref())]);
+    } catch {
+      // Already disconnected.
+    }
+    this.client.disconnect();
+  }
+
+  status(): PersistenceStatus {
+    return {
+      enabled: true,
+      mode: this.options.clusterNodes !== undefined ? 'cluster' : 'redis',
+      redisUrl: redactUrl(this.options.redisUrl),
+      circuit: this.breaker.state,
+      consecutiveFailures: this.breaker.consecutiveFailures,
+      workerRunning: this.writer.isRunning,
+      queueDepth: this.writer.depth,
+      persisted: this.writer.persisted,
+      dropped: this.writer.dropped,
+      lastFlushAt: this.writer.lastFlushAt,
+      lastError: this.writer.lastError,
+      recovered: this.isRecovered,
+    };
+  }
+
+  async history(q: NormalizedHistoryQuery) {
+    if (!this.isReadable()) return null;
+    try {
+      return await this.reader.history(q);
+    } catch (err) {
+      this.readFailed(err);
+      return null;
+    }
+  }
+
+  async rollups(types: readonly string[] | undefined, from: number, to: number) {
+    if (!this.isReadable()) return null;
+    try {
+      return await this.reader.rollups(types, from, to);
+    } catch (err) {
+      this.readFailed(err);
+      return null;
+    }
+  }
+
+  /** Reads go to Redis only while it is connected and the circuit is closed. */
+  private isReadable(): boolean {
+    return !this.isClosed && this.breaker.state === 'closed' && this.client.status === 'ready';
+  }
+
+  private readFailed(err: unknown): void {
+    this.options.logger.warn(
+      { err: this.sanitize(err instanceof Error ? err.message : String(err)) },
+      'connection-monitor: Redis read failed; answering from memory',
+    );
+  }
+
+  private async recover(): Promise<void> {
+    const started = this.options.clock.now();
+    const recovered = await this.reader.recover(
+      started - this.options.retentionMs,
+      this.options.bufferSize,
+    );
+    this.isRecovered = true;
+    this.hooks?.onRecovered(recovered);
+    this.hooks?.emit('recovered', {
+      types: recovered.length,
+      events: recovered.reduce((n, r) => n + r.members.length, 0),
+      durationMs: this.options.clock.now() - started,
+    });
+  }
+
+  /** Writes one flush: one script call per type (pipelined), plus type registration. */
+  private async write(batches: readonly EncodedBatch[]): Promise<void> {
+    const now = this.options.clock.now();
+    const retention = Math.round(this.options.retentionMs);
+    const calls = batches.map((b) => {
+      const k = this.keys.forType(b.type);
+      return this.client.cmWriteBatch(
+        k.events,
+        k.stats,
+        k.rollups,
+        k.rollupIndex,
+        k.batches,
+        b.batchId,
+        now,
+        retention,
+        b.count,
+        ...b.pairs,
+        b.statsJson,
+        b.rollupsJson,
+      );
+    });
+    // The type registry lives outside the types' slots (cluster), so it is a separate, idempotent
+    // write; its TTL is refreshed like every other key.
+    calls.push(this.client.sadd(this.keys.types, ...batches.map((b) => b.type)));
+    calls.push(this.client.pexpire(this.keys.types, retention));
+    const results = await Promise.allSettled(calls);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
+  }
+
+  private sanitize(message: string): string {
+    return this.secret === '' ? message : message.split(this.secret).join('***');
+  }
+}
+
+function safePassword(url: string): string {
+  try {
+    const u = new URL(url);
+    return u.password === '' ? '' : decodeURIComponent(u.password);
+  } catch {
+    return '';
+  }
+}

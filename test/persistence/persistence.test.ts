@@ -1,0 +1,223 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startRedis, waitFor, type TestRedis } from '../helpers/redis-server.js';
+import { capturingLogger, redisMonitor, SEED_TYPES } from '../helpers/monitor.js';
+import type { ConnectionMonitor } from '../../src/monitor.js';
+import type { CircuitState } from '../../src/persistence/persistence.js';
+
+let redis: TestRedis;
+const open: ConnectionMonitor[] = [];
+const unhandled: unknown[] = [];
+const onUnhandled = (err: unknown) => unhandled.push(err);
+
+beforeAll(async () => {
+  redis = await startRedis();
+  process.on('unhandledRejection', onUnhandled);
+});
+afterAll(async () => {
+  process.off('unhandledRejection', onUnhandled);
+  await redis.stop();
+});
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((m) => m.close()));
+  if (!redis.isRunning) await redis.restart();
+  expect(unhandled).toEqual([]);
+});
+
+function track(m: ConnectionMonitor): ConnectionMonitor {
+  open.push(m);
+  return m;
+}
+
+describe('Redis persistence', () => {
+  it('writes every event (ZCARD per type), recovers them all after a restart with equal stats', async () => {
+    const prefix = 'cm_seed';
+    const m1 = track(redisMonitor(redis.url, { keyPrefix: prefix }));
+    await m1.start();
+    expect(m1.getStatus().persistence).toMatchObject({
+      enabled: true,
+      circuit: 'closed',
+      recovered: true,
+    });
+    const counts: Record<string, number> = {};
+    SEED_TYPES.forEach((t, i) => (counts[t] = 100 + i * 37));
+    for (const t of SEED_TYPES) {
+      for (let i = 0; i < (counts[t] as number); i++) {
+        m1.recordEvent(t, {
+          kind: i % 9 === 0 ? 'error' : 'response',
+          durationMs: (i % 50) * 1.5,
+          error: i % 9 === 0 ? 'boom' : undefined,
+          metadata: { i },
+        });
+      }
+    }
+    await m1.flush();
+    for (const t of SEED_TYPES) {
+      expect(Number(await redis.cli('ZCARD', `${prefix}:${t}:events`))).toBe(counts[t]);
+    }
+    const statsBefore = m1.getStats();
+    const recentBefore = m1.getRecentEvents('glm', 50);
+    await m1.close();
+
+    const m2 = track(redisMonitor(redis.url, { keyPrefix: prefix }));
+    await m2.start();
+    expect(m2.getTypes()).toEqual([...SEED_TYPES].sort());
+    for (const t of SEED_TYPES) {
+      const before = statsBefore[t];
+      const after = m2.getStats(t);
+      expect(after).toMatchObject({
+        events: before?.events,
+        errors: before?.errors,
+        kinds: before?.kinds,
+        maxDurationMs: before?.maxDurationMs,
+        p50DurationMs: before?.p50DurationMs,
+        p95DurationMs: before?.p95DurationMs,
+        firstEventAt: before?.firstEventAt,
+        lastEventAt: before?.lastEventAt,
+      });
+      expect(after?.avgDurationMs).toBeCloseTo(before?.avgDurationMs ?? 0, 9);
+      expect(m2.getRecentEvents(t, 1000)).toHaveLength(counts[t] as number);
+    }
+    expect(m2.getRecentEvents('glm', 50)).toEqual(recentBefore);
+  });
+
+  it('keeps recording when Redis dies; opens after exactly breakerFailures failed flushes; closes when it returns and writes the queue', async () => {
+    const m = track(
+      redisMonitor(redis.url, { breakerFailures: 3, breakerResetMs: 400, flushIntervalMs: 50 }),
+    );
+    const states: CircuitState[] = [];
+    const failures: number[] = [];
+    m.on('circuit', (s) => states.push(s));
+    m.on('flushFailed', (f) => failures.push(f.consecutiveFailures));
+    await m.start();
+    m.recordEvent('redis', { kind: 'connect' });
+    await m.flush();
+    await redis.kill();
+    for (let i = 0; i < 50; i++) m.recordEvent('redis', { kind: 'request', durationMs: i });
+    await waitFor(() => m.getStatus().persistence.circuit === 'open', 5_000, 10, 'circuit open');
+    expect(failures).toEqual([1, 2, 3]);
+    expect(states[0]).toBe('open');
+    for (let i = 0; i < 50; i++) m.recordEvent('redis', { kind: 'response', durationMs: i });
+    expect(m.getStats('redis')?.events).toBe(101);
+    await expect(m.flush()).rejects.toMatchObject({ code: 'CM_ERR_CIRCUIT_OPEN' });
+
+    await redis.restart();
+    const restartedAt = Date.now();
+    await waitFor(
+      () => m.getStatus().persistence.circuit === 'closed',
+      5_000,
+      10,
+      'circuit closed',
+    );
+    // breakerResetMs + flushIntervalMs, plus scheduling slack.
+    expect(Date.now() - restartedAt).toBeLessThan(400 + 50 + 500);
+    await m.flush();
+    expect(Number(await redis.cli('ZCARD', `${m.options.keyPrefix}:redis:events`))).toBe(100);
+    expect(m.getStatus().persistence.queueDepth).toBe(0);
+  });
+
+  it('starts in memory mode with the circuit open when Redis is down, recovers when it returns', async () => {
+    const prefix = 'cm_late';
+    const seed = track(redisMonitor(redis.url, { keyPrefix: prefix }));
+    await seed.start();
+    for (let i = 0; i < 20; i++) seed.recordEvent('kimi', { kind: 'response', durationMs: 10 });
+    await seed.close();
+    await redis.kill();
+    const m = track(redisMonitor(redis.url, { keyPrefix: prefix, breakerResetMs: 300 }));
+    await m.start(); // must not throw
+    expect(m.getStatus().persistence).toMatchObject({ circuit: 'open', recovered: false });
+    for (let i = 0; i < 5; i++) m.recordEvent('kimi', { kind: 'error', error: 'down' });
+    expect((await m.getHistoricalData({ type: 'kimi' })).source).toBe('memory');
+    await redis.restart();
+    await redis.cli('FLUSHALL'); // a restarted Redis kept nothing: write it again
+    const seed2 = track(redisMonitor(redis.url, { keyPrefix: prefix }));
+    await seed2.start();
+    for (let i = 0; i < 20; i++) seed2.recordEvent('kimi', { kind: 'response', durationMs: 10 });
+    await seed2.close();
+    await waitFor(() => m.getStatus().persistence.recovered, 5_000, 10, 'late recovery');
+    await m.flush();
+    const s = m.getStats('kimi');
+    expect(s?.events).toBe(25);
+    expect(s?.errors).toBe(5);
+    expect(m.getRecentEvents('kimi', 100)).toHaveLength(25);
+    expect(Number(await redis.cli('ZCARD', `${prefix}:kimi:events`))).toBe(25);
+    const page = await m.getHistoricalData({ type: 'kimi', limit: 100 });
+    expect(page.source).toBe('redis');
+    expect(page.events).toHaveLength(25);
+  });
+
+  it('drops exactly what does not fit: dropped == recorded − persisted', async () => {
+    await redis.kill();
+    const m = track(
+      redisMonitor(redis.url, { maxQueueSize: 20, batchSize: 5, breakerResetMs: 200 }),
+    );
+    const dropped: number[] = [];
+    m.on('dropped', (d) => dropped.push(d.total));
+    await m.start();
+    const recorded = 137;
+    for (let i = 0; i < recorded; i++) m.recordEvent('glm', { kind: 'request' });
+    expect(m.getStatus().persistence.queueDepth).toBe(20);
+    await redis.restart();
+    await waitFor(
+      () => m.getStatus().persistence.circuit === 'closed',
+      5_000,
+      10,
+      'circuit closed',
+    );
+    await m.flush();
+    const p = m.getStatus().persistence;
+    const inRedis = Number(await redis.cli('ZCARD', `${m.options.keyPrefix}:glm:events`));
+    expect(p.persisted).toBe(inRedis);
+    expect(p.dropped).toBe(recorded - p.persisted);
+    expect(p.dropped).toBe(117);
+    expect(dropped.at(-1)).toBe(117);
+    expect(m.getStats('glm')?.events).toBe(recorded);
+  });
+
+  it('flushes as soon as batchSize events wait, without waiting for the timer', async () => {
+    const m = track(redisMonitor(redis.url, { batchSize: 10, flushIntervalMs: 60_000 }));
+    await m.start();
+    const flushed: number[] = [];
+    m.on('flushed', (f) => flushed.push(f.count));
+    for (let i = 0; i < 25; i++) m.recordEvent('glm', { kind: 'request' });
+    await waitFor(
+      () => m.getStatus().persistence.persisted >= 20,
+      3_000,
+      5,
+      'size-triggered flush',
+    );
+    // Both full batches go out in one flush (two script calls of 10), the remainder waits.
+    expect(flushed.reduce((a, b) => a + b, 0)).toBe(20);
+    expect(m.getStatus().persistence.queueDepth).toBe(5);
+    await m.flush();
+    expect(m.getStatus().persistence.persisted).toBe(25);
+  });
+
+  it('never prints the Redis password in status, errors or logs', async () => {
+    const secure = await startRedis({
+      args: ['--requirepass', 'hunter2-secret'],
+      password: 'hunter2-secret',
+    });
+    try {
+      const logger = capturingLogger();
+      const url = `redis://:hunter2-secret@127.0.0.1:${secure.port}`;
+      const m = track(redisMonitor(url, { logger }));
+      await m.start();
+      m.recordEvent('glm', { kind: 'request' });
+      await m.flush();
+      expect(Number(await secure.cli('ZCARD', `${m.options.keyPrefix}:glm:events`))).toBe(1);
+      await secure.kill();
+      m.recordEvent('glm', { kind: 'request' });
+      await expect(m.flush()).rejects.toThrow();
+      const wrong = track(
+        redisMonitor(`redis://:wrong-password-x@127.0.0.1:${secure.port}`, { logger }),
+      );
+      await wrong.start();
+      const everything = JSON.stringify([m.getStatus(), wrong.getStatus(), logger.lines]);
+      expect(everything).not.toContain('hunter2');
+      expect(everything).not.toContain('wrong-password-x');
+      expect(m.getStatus().persistence.redisUrl).toContain('***');
+    } finally {
+      await secure.stop();
+    }
+  });
+});
