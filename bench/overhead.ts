@@ -2,7 +2,8 @@
  * Instrumentation overhead on real I/O, with and without the adapters, side by side in one run:
  *  - HTTP: sequential `fetch` POSTs to a local node:http server (in a child process), 2,000 per
  *    round; instrumented = `monitorHttp` with three routes, the request matching one of them
- *    (a `request` and a `response` event per call).
+ *    (a `request` and a `response` event per call); and, as a floor, the same loop with no-op
+ *    subscribers on the same four undici channels (what publishing costs undici and Node).
  *  - WebSocket: a client (in the child process) sends a 64-byte message and waits for the echo,
  *    5,000 round trips per round, against a `ws` server in this process; instrumented =
  *    `monitorWebSocketServer` on that server (traffic counters, `send` pass-through, connect and
@@ -12,7 +13,9 @@
  * CPU time (on a shared, loaded machine the CPU figure is the steadier one).
  * Then the HTTP adapter's own cost per request, isolated: a request's create/headers/trailers
  * messages published straight on undici's channels, 200,000 times, with and without the adapter
- * (5 interleaved rounds, median), set against the plain fetch's CPU time per request.
+ * (5 interleaved rounds, median), set against the plain fetch's CPU time per request; and the
+ * WebSocket adapter's cost per incoming message, isolated the same way: 1,000,000 `message`
+ * emits on a live server-side connection, with and without the adapter.
  * Issue target ≤ 5 %, aim ≤ 2 %.
  */
 import { fork } from 'node:child_process';
@@ -20,10 +23,10 @@ import diagnostics from 'node:diagnostics_channel';
 import { once } from 'node:events';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { WebSocketServer } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import { ConnectionMonitor } from '../src/monitor.js';
 import { silentLogger } from '../src/logger.js';
-import { monitorHttp } from '../src/instrument/http.js';
+import { monitorHttp, UNDICI_CHANNELS } from '../src/instrument/http.js';
 import { monitorWebSocketServer } from '../src/instrument/ws.js';
 import type { Disposer } from '../src/instrument/adapter.js';
 import { median, printTable, timeLoop } from './_util.js';
@@ -128,7 +131,17 @@ async function compare(round: () => Promise<Sample>, attach: () => Disposer) {
   };
 }
 
+// The floor for any diagnostics_channel-based HTTP instrumentation: no-op subscribers on the same
+// four channels (what undici and Node spend publishing, before the adapter does anything).
+const noop = () => {};
+const attachNoop = (): Disposer => {
+  for (const name of Object.values(UNDICI_CHANNELS)) diagnostics.subscribe(name, noop);
+  return () => {
+    for (const name of Object.values(UNDICI_CHANNELS)) diagnostics.unsubscribe(name, noop);
+  };
+};
 const http = await compare(httpRound, attachHttp);
+const httpNoop = await compare(httpRound, attachNoop);
 const wsResult = await compare(wsRound, attachWs);
 const pct = (r: { plain: number; instrumented: number }) =>
   ((r.instrumented / r.plain - 1) * 100).toFixed(2);
@@ -143,6 +156,7 @@ const row = (loop: string, r: Awaited<ReturnType<typeof compare>>) => ({
 });
 printTable([
   row(`HTTP fetch POST (${HTTP_N}/round)`, http),
+  row(`  same, no-op channel subscribers only`, httpNoop),
   row(`WebSocket echo 64 B (${WS_N}/round)`, wsResult),
 ]);
 console.log(
@@ -179,6 +193,39 @@ console.log(
     `= ${((adapterNs / http.cpu.plain) * 100).toFixed(2)} % of a plain local fetch's CPU time ` +
     `(${(http.cpu.plain / 1000).toFixed(0)} µs)`,
 );
+
+// The WebSocket adapter's cost per incoming message, isolated: its `message` listener driven by
+// emits on a live server-side connection (the application's echo listener is not on this one).
+const bare = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+await once(bare, 'listening');
+const bareAddress = bare.address();
+const bareClient = new WebSocket(
+  `ws://127.0.0.1:${typeof bareAddress === 'object' && bareAddress !== null ? bareAddress.port : 0}`,
+);
+const [serverSide] = (await once(bare, 'connection')) as [WebSocket];
+await once(bareClient, 'open');
+const payload = Buffer.alloc(64, 1);
+const emitMessage = () => {
+  serverSide.emit('message', payload, true);
+};
+const WS_MICRO_N = 1_000_000;
+timeLoop(WS_MICRO_N, emitMessage);
+const wsWithout: number[] = [];
+const wsWith: number[] = [];
+for (let r = 0; r < 5; r++) {
+  wsWithout.push(timeLoop(WS_MICRO_N, emitMessage));
+  const dispose = monitorWebSocketServer(bare, monitor, { pingIntervalMs: 0 });
+  wsWith.push(timeLoop(WS_MICRO_N, emitMessage));
+  dispose();
+}
+const wsAdapterNs = median(wsWith) - median(wsWithout);
+console.log(
+  `monitorWebSocketServer cost per incoming message: ${wsAdapterNs.toFixed(0)} ns ` +
+    `= ${((wsAdapterNs / wsResult.cpu.plain) * 100).toFixed(2)} % of a plain echo round trip's ` +
+    `server CPU time (${(wsResult.cpu.plain / 1000).toFixed(1)} µs)`,
+);
+bareClient.terminate();
+bare.close();
 
 peer.send('exit');
 await once(peer, 'exit');
