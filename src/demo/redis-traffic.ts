@@ -1,5 +1,5 @@
 /**
- * Redis demo traffic: real commands (SET/GET/INCR/EXPIRE on `connection_monitor_demo:*` keys,
+ * Redis demo traffic: real commands (SET/GET/INCR/EXPIRE on `cm-demo:*` keys,
  * all expiring within a minute) through ioredis against the configured Redis. Without a reachable
  * Redis it records the connection errors, backing off between attempts.
  */
@@ -8,7 +8,8 @@ import type { ConnectionMonitor } from '../monitor.js';
 import { recordRedis } from './record.js';
 import { DemoTimers, between } from './timers.js';
 
-const KEY = 'connection_monitor_demo';
+// Deliberately outside the monitor's own `connection_monitor:*` keyspace.
+const KEY = 'cm-demo';
 
 /** Starts the command loop; resolves once the first connection attempt settled. */
 export async function startRedisTraffic(
