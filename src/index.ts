@@ -48,3 +48,18 @@ export type {
   PersistenceStatus,
   PersistenceEvents,
 } from './persistence/persistence.js';
+export {
+  createMonitoringServer,
+  DEFAULT_LIMITS,
+  ERROR_ANSWERS,
+  WS_CLOSE_TRY_AGAIN,
+  WS_CLOSE_POLICY,
+  WS_CLOSE_GOING_AWAY,
+  type MonitoringServer,
+  type MonitoringServerOptions,
+  type ServerLimits,
+  type CorsOptions,
+  type ServiceStatus,
+  type IngestResult,
+  type RejectedEvent,
+} from './server/index.js';
