@@ -49,6 +49,21 @@ export type {
   PersistenceEvents,
 } from './persistence/persistence.js';
 export {
+  createMonitoringServer,
+  DEFAULT_LIMITS,
+  ERROR_ANSWERS,
+  WS_CLOSE_TRY_AGAIN,
+  WS_CLOSE_POLICY,
+  WS_CLOSE_GOING_AWAY,
+  type MonitoringServer,
+  type MonitoringServerOptions,
+  type ServerLimits,
+  type CorsOptions,
+  type ServiceStatus,
+  type IngestResult,
+  type RejectedEvent,
+} from './server/index.js';
+export {
   monitorWebSocketServer,
   ABNORMAL_CLOSE_CODES,
   type MonitorWebSocketServerOptions,

@@ -1,0 +1,103 @@
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+
+/** Name of the dashboard session cookie. */
+export const SESSION_COOKIE = 'cm_session';
+
+/** How a request proved it knows the token. */
+export type Credential = 'header' | 'query' | 'cookie';
+
+const sha256 = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
+
+/**
+ * Bearer-token checks. Candidates are hashed first so `timingSafeEqual` always compares 32 bytes:
+ * the time taken does not depend on where (or whether) a guess differs, nor on its length.
+ */
+export class TokenAuth {
+  private readonly tokenHash: Buffer;
+  private readonly cookieHash: Buffer;
+  /** The cookie value: an HMAC of the token, so the cookie never carries the token itself. */
+  private readonly cookieValue: string;
+
+  constructor(token: string) {
+    this.tokenHash = sha256(token);
+    this.cookieValue = createHmac('sha256', token)
+      .update('connection-monitor session')
+      .digest('hex');
+    this.cookieHash = sha256(this.cookieValue);
+  }
+
+  /** Constant-time check of a presented token. */
+  isValidToken(candidate: string): boolean {
+    return timingSafeEqual(sha256(candidate), this.tokenHash);
+  }
+
+  /** Constant-time check of a presented session cookie. */
+  isValidCookie(candidate: string): boolean {
+    return timingSafeEqual(sha256(candidate), this.cookieHash);
+  }
+
+  /**
+   * Which credential of the request is valid, or null. `allowCookie` is false for WebSocket
+   * upgrades from a foreign origin (a cookie rides along with cross-site requests; a header or
+   * query token does not).
+   */
+  check(req: FastifyRequest, allowCookie: boolean): Credential | null {
+    const header = req.headers.authorization;
+    if (typeof header === 'string') {
+      const m = /^Bearer[ ]+(\S+)\s*$/i.exec(header);
+      if (m !== null && this.isValidToken(m[1] as string)) return 'header';
+    }
+    const query = (req.query as Record<string, unknown> | undefined)?.token;
+    if (typeof query === 'string' && this.isValidToken(query)) return 'query';
+    if (allowCookie) {
+      const cookie = readCookie(req.headers.cookie, SESSION_COOKIE);
+      if (cookie !== undefined && this.isValidCookie(cookie)) return 'cookie';
+    }
+    return null;
+  }
+
+  /** `Set-Cookie` value for the dashboard session (HttpOnly, SameSite=Strict). */
+  sessionCookie(isSecure: boolean): string {
+    return `${SESSION_COOKIE}=${this.cookieValue}; Path=/; HttpOnly; SameSite=Strict${isSecure ? '; Secure' : ''}`;
+  }
+}
+
+/** Reads one cookie from a `Cookie` header. */
+export function readCookie(header: string | undefined, name: string): string | undefined {
+  if (header === undefined || header.length > 8192) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}
+
+/** True when a browser `Origin` header names the host the request was sent to. */
+export function isSameOrigin(req: FastifyRequest): boolean {
+  const origin = req.headers.origin;
+  if (origin === undefined) return true;
+  try {
+    return new URL(origin).host === req.headers.host;
+  } catch {
+    return false;
+  }
+}
+
+/** Removes `token=` values from a URL before it is logged. */
+export function redactTokenInUrl(url: string): string {
+  return url.replace(/([?&]token=)[^&#]*/gi, '$1***');
+}
+
+/** The tiny self-contained page asking for the token (no scripts, no external assets). */
+export const LOGIN_PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>connection-monitor: sign in</title>
+<style>body{font:16px system-ui,sans-serif;display:grid;place-items:center;min-height:90vh;margin:0;background:#0f172a;color:#e2e8f0}
+form{display:grid;gap:.75rem;padding:2rem;border-radius:.5rem;background:#1e293b;min-width:18rem}
+input,button{font:inherit;padding:.5rem;border-radius:.25rem;border:1px solid #475569}button{cursor:pointer}</style>
+</head><body><form method="get" action="/">
+<label for="token">Token for this connection-monitor (MONITOR_TOKEN)</label>
+<input id="token" name="token" type="password" autocomplete="current-password" required autofocus>
+<button type="submit">Open dashboard</button></form></body></html>
+`;

@@ -1,0 +1,12 @@
+export { createMonitoringServer, type MonitoringServer, type ServiceStatus } from './app.js';
+export {
+  DEFAULT_LIMITS,
+  isLoopbackHost,
+  type MonitoringServerOptions,
+  type ServerLimits,
+  type CorsOptions,
+  type ResolvedServerOptions,
+} from './options.js';
+export { ERROR_ANSWERS } from './errors.js';
+export { WS_CLOSE_TRY_AGAIN, WS_CLOSE_POLICY, WS_CLOSE_GOING_AWAY } from './ws-hub.js';
+export type { IngestResult, RejectedEvent } from './ingest.js';
