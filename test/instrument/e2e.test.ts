@@ -1,9 +1,10 @@
 /**
- * The adapters and Redis persistence together: all five types recorded by adapters from real
- * peers flow through one monitor into Redis and come back out of Redis (read by a second monitor,
- * so not from the first one's memory) with the right counts — and instrumenting a Redis client on
- * the same server as the persistence never records the persistence's own commands (no feedback).
- * The full end to end through the service's `/api/timeseries` builds on this once the server is in.
+ * End to end: all five types, recorded by the adapters from real peers (a ws server and clients,
+ * an application Redis client, fetch to local Kimi/GLM/Supabase stand-ins), flow through one
+ * monitor into Redis and come back out of the service's `/api/timeseries` — served by a second
+ * monitor on the same key prefix, so the counts come from Redis, not from the first one's memory.
+ * Instrumenting a Redis client on the same server as the persistence never records the
+ * persistence's own commands (no feedback), and the persistence client itself is refused.
  */
 import { once } from 'node:events';
 import { isDeepStrictEqual } from 'node:util';
@@ -11,6 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { ConnectionMonitor } from '../../src/monitor.js';
+import { createMonitoringServer } from '../../src/server/app.js';
 import { createRedisClient } from '../../src/persistence/client.js';
 import { monitorHttp } from '../../src/instrument/http.js';
 import { monitorRedisClient } from '../../src/instrument/redis.js';
@@ -46,8 +48,8 @@ async function started(m: ConnectionMonitor): Promise<ConnectionMonitor> {
   return m;
 }
 
-describe('adapters → one monitor → Redis → back out', () => {
-  it('all five types arrive in Redis rollups with the right counts, without feedback', async () => {
+describe('adapters → one monitor → Redis → the service’s /api/timeseries', () => {
+  it('all five types reach Redis and come back out of /api/timeseries with the right counts, without feedback', async () => {
     const keyPrefix = `cm_flow_${Math.random().toString(36).slice(2, 8)}`;
     const monitor = await started(redisMonitor(redis.url, { keyPrefix }));
     const from = Date.now() - 60_000;
@@ -124,19 +126,33 @@ describe('adapters → one monitor → Redis → back out', () => {
     await waitFor(() => flushes >= 3, 5_000, 10, 'three more flushes');
     expect(live()).toEqual(expected);
 
-    // A second monitor on the same prefix reads the rollups back from Redis.
+    // A second monitor on the same prefix, behind the service, answers from Redis.
     const reader = await started(redisMonitor(redis.url, { keyPrefix }));
+    const service = createMonitoringServer(reader, { port: 0 });
+    const base = await service.listen();
+    cleanups.push(() => service.close());
+    const to = Date.now() + 60_000;
     for (const type of SEED_TYPES) {
-      const series = await reader.getTimeSeriesData({
-        type,
-        from,
-        to: Date.now() + 60_000,
-        bucketMs: '1m',
-      });
+      const res = await fetch(
+        `${base}/api/timeseries?type=${type}&from=${from}&to=${to}&bucket=1m`,
+      );
+      expect(res.status, type).toBe(200);
+      const series = (await res.json()) as {
+        source: string;
+        bucketMs: number;
+        points: { events: number; errors: number }[];
+      };
       expect(series.source, type).toBe('redis');
+      expect(series.bucketMs).toBe(60_000);
       const sum = (k: 'events' | 'errors') => series.points.reduce((n, p) => n + p[k], 0);
       expect({ events: sum('events'), errors: sum('errors') }, type).toEqual(expected[type]);
     }
+    // All types merged.
+    const all = (await (
+      await fetch(`${base}/api/timeseries?from=${from}&to=${to}&bucket=1m`)
+    ).json()) as { points: { events: number }[] };
+    const total = Object.values(expected).reduce((n, e) => n + e.events, 0) + 3; // + 3 probe ticks
+    expect(all.points.reduce((n, p) => n + p.events, 0)).toBe(total);
   });
 
   it('refuses to instrument the client the persistence layer creates', async () => {
