@@ -53,7 +53,7 @@ const MAX_ERROR_MESSAGE = 300;
 
 /**
  * Records an ioredis client's lifecycle — `connect`, `ready` (durationMs = handshake after
- * connect), `close` (connection lost or closed; durationMs = time since ready), `reconnect`
+ * connect), `close` (connection lost or closed; metadata connectedMs = time since ready), `reconnect`
  * (ioredis `reconnecting`; metadata delayMs and attempt since the last ready), `disconnect`
  * (ioredis `end`: no more reconnection), `error` (metadata node for a Cluster's `node error`) — and
  * command latency: `request` then `response` or `error` / `timeout` (ioredis `commandTimeout`),
@@ -119,9 +119,13 @@ export function monitorRedisClient(
     });
   };
   const onClose = () => {
+    // The connected time goes in metadata: durationMs feeds the type's latency stats.
     recorder.record({
       kind: 'close',
-      durationMs: readyAt < 0 ? undefined : performance.now() - readyAt,
+      metadata:
+        readyAt < 0
+          ? undefined
+          : { connectedMs: Math.round((performance.now() - readyAt) * 10) / 10 },
     });
     readyAt = -1;
     connectedAt = -1;

@@ -81,7 +81,7 @@ interface Connection {
 
 /**
  * Records a `ws` WebSocketServer's connections: `connect` (metadata remoteAddress and path without
- * query string), `disconnect` (durationMs = connection lifetime; metadata code, reason,
+ * query string), `disconnect` (metadata code, reason, connectedMs = connection lifetime,
  * messagesIn/Out, bytesIn/Out; an abnormal close code such as 1006 also sets `error`), `error`
  * (errors a connection or the server emit, observed through `errorMonitor` so unhandled errors
  * behave as before), `ping` (durationMs = round trip), `timeout` (pong missing) and, with
@@ -154,6 +154,8 @@ export function monitorWebSocketServer(
       onClose: guarded(recorder, (code: number, reason: Buffer) => {
         connections.delete(ws);
         untrack(conn);
+        // The lifetime goes in metadata, not durationMs: durationMs feeds the type's latency
+        // stats (avg, p95), which for WebSockets are the ping round trips.
         const metadata: Record<string, string | number | boolean | null> = {
           code,
           reason: reason.length === 0 ? '' : reason.toString('utf8'),
@@ -161,12 +163,12 @@ export function monitorWebSocketServer(
           messagesOut: conn.messagesOut,
           bytesIn: conn.bytesIn,
           bytesOut: conn.bytesOut,
+          connectedMs: round1(performance.now() - conn.connectedAt),
           remoteAddress: conn.remoteAddress,
         };
         if (conn.isAdopted) metadata.adopted = true;
         recorder.record({
           kind: 'disconnect',
-          durationMs: performance.now() - conn.connectedAt,
           error: ABNORMAL_CLOSE_CODES.has(code) ? `abnormal close ${code}` : undefined,
           metadata,
         });
@@ -358,4 +360,8 @@ function byteSize(data: unknown): number {
     return n;
   }
   return 0;
+}
+
+function round1(ms: number): number {
+  return Math.round(ms * 10) / 10;
 }
