@@ -63,3 +63,21 @@ export {
   type IngestResult,
   type RejectedEvent,
 } from './server/index.js';
+export {
+  monitorWebSocketServer,
+  ABNORMAL_CLOSE_CODES,
+  type MonitorWebSocketServerOptions,
+} from './instrument/ws.js';
+export {
+  monitorRedisClient,
+  type MonitorRedisClientOptions,
+  type RedisCommandsOption,
+} from './instrument/redis.js';
+export {
+  monitorHttp,
+  UNDICI_CHANNELS,
+  type HttpRoute,
+  type MonitorHttpOptions,
+} from './instrument/http.js';
+export type { Disposer, AdapterOptions, AdapterErrorContext } from './instrument/adapter.js';
+export { INTERNAL_CLIENT, isInternalClient, markInternalClient } from './instrument/internal.js';

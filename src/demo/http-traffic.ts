@@ -1,14 +1,18 @@
 /**
  * HTTP demo traffic: three local servers standing in for the Supabase, Kimi and GLM APIs, with
  * realistic latency, 429 and 500 answers and requests that hang until the caller times out,
- * called with `fetch`.
+ * called with `fetch` and recorded by `monitorHttp` (routed by port, as the stand-ins all listen
+ * on 127.0.0.1), as in an application.
  */
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ConnectionMonitor } from '../monitor.js';
-import { recordApiCall, type DemoApi } from './record.js';
+import { monitorHttp, type HttpRoute } from '../instrument/http.js';
 import { DemoTimers, between } from './timers.js';
+
+/** The upstream APIs the demo calls with `fetch`. */
+export type DemoApi = 'supabase' | 'kimi' | 'glm';
 
 interface ApiProfile {
   readonly route: string;
@@ -86,19 +90,26 @@ export async function startHttpTraffic(
   const inFlight = new Set<Promise<void>>();
   const aborts = new Set<AbortController>();
 
+  const routes: HttpRoute[] = [];
+  const callers: (() => void)[] = [];
   for (const api of Object.keys(API_PROFILES) as DemoApi[]) {
     const profile = API_PROFILES[api];
     const server = startFakeApi(profile, timers);
     servers.push(server);
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}${profile.route}`;
+    const port = (server.address() as AddressInfo).port;
+    routes.push({ type: api, host: '127.0.0.1', port });
+    const url = `http://127.0.0.1:${port}${profile.route}`;
 
     const call = async () => {
-      const started = performance.now();
       const abort = new AbortController();
       aborts.add(abort);
-      const timeout = setTimeout(() => abort.abort(), profile.timeoutMs);
+      // A TimeoutError reason, so the adapter records a `timeout` (a plain abort is an `abort`).
+      const timeout = setTimeout(
+        () => abort.abort(new DOMException('no answer in time', 'TimeoutError')),
+        profile.timeoutMs,
+      );
       try {
         const res = await fetch(url, {
           method: 'POST',
@@ -107,33 +118,8 @@ export async function startHttpTraffic(
           signal: abort.signal,
         });
         await res.arrayBuffer();
-        const durationMs = performance.now() - started;
-        if (res.ok) {
-          recordApiCall(monitor, api, {
-            kind: 'response',
-            durationMs,
-            status: res.status,
-            route: profile.route,
-          });
-        } else {
-          recordApiCall(monitor, api, {
-            kind: 'error',
-            durationMs,
-            status: res.status,
-            error: `HTTP ${res.status} ${res.statusText}`,
-            route: profile.route,
-          });
-        }
-      } catch (err) {
-        if (timers.stopped) return;
-        const durationMs = performance.now() - started;
-        const isTimeout = abort.signal.aborted;
-        recordApiCall(monitor, api, {
-          kind: isTimeout ? 'timeout' : 'error',
-          durationMs,
-          error: isTimeout ? `no answer within ${profile.timeoutMs} ms` : (err as Error).message,
-          route: profile.route,
-        });
+      } catch {
+        // Recorded by the adapter.
       } finally {
         clearTimeout(timeout);
         aborts.delete(abort);
@@ -145,12 +131,16 @@ export async function startHttpTraffic(
       void p.finally(() => inFlight.delete(p));
       timers.after(between(...profile.everyMs), loop);
     };
-    loop();
+    callers.push(loop);
   }
+  // `request` events off: the demo shows latency and errors, at half the event volume.
+  const stopInstrumenting = monitorHttp(monitor, { routes, requestEvents: false });
+  for (const loop of callers) loop();
 
   return {
     async close() {
       timers.stop();
+      stopInstrumenting(); // shutdown aborts are not failures of the APIs
       for (const a of aborts) a.abort();
       await Promise.allSettled([...inFlight]);
       await Promise.all(

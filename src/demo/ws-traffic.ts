@@ -1,12 +1,13 @@
 /**
  * WebSocket demo traffic: a local `ws` server and short-lived clients that connect, exchange a
- * few echo messages and disconnect (now and then abruptly, which the server sees as an error).
+ * few echo messages and disconnect (now and then abruptly, which the server sees as an abnormal
+ * close). Events come from `monitorWebSocketServer` on the server, as in an application.
  */
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 import type { ConnectionMonitor } from '../monitor.js';
-import { recordWebSocket } from './record.js';
+import { monitorWebSocketServer } from '../instrument/ws.js';
 import { DemoTimers, between } from './timers.js';
 
 /** Most demo clients connected at once. */
@@ -21,13 +22,10 @@ export async function startWebSocketTraffic(
   await once(server, 'listening');
   const port = (server.address() as AddressInfo).port;
   const clients = new Set<WebSocket>();
-  let nextId = 1;
-  let nextClientId = 1;
+  // Pings often enough that the short-lived demo clients see a few.
+  const stopInstrumenting = monitorWebSocketServer(server, monitor, { pingIntervalMs: 400 });
 
   server.on('connection', (socket) => {
-    const clientId = nextId++;
-    const openedAt = performance.now();
-    recordWebSocket(monitor, 'connect', { clientId });
     socket.on('message', (data) => {
       // Echo after a short "processing" delay.
       timers.after(between(1, 15), () => {
@@ -35,38 +33,16 @@ export async function startWebSocketTraffic(
       });
     });
     socket.on('error', () => {});
-    socket.on('close', (code) => {
-      const durationMs = performance.now() - openedAt;
-      if (code === 1000 || code === 1001) {
-        recordWebSocket(monitor, 'disconnect', { clientId, durationMs, code });
-      } else {
-        recordWebSocket(monitor, 'error', {
-          clientId,
-          durationMs,
-          code,
-          error: `connection closed abnormally (code ${code})`,
-        });
-      }
-    });
   });
 
   const runClient = () => {
-    const clientId = nextClientId++;
     const socket = new WebSocket(`ws://127.0.0.1:${port}`);
     clients.add(socket);
     let left = between(1, 5);
-    let sentAt = 0;
     socket.on('error', () => {});
     socket.on('open', () => {
-      const sendOne = () => {
-        sentAt = performance.now();
-        socket.send(JSON.stringify({ op: 'ping', at: Date.now() }));
-      };
+      const sendOne = () => socket.send(JSON.stringify({ op: 'ping', at: Date.now() }));
       socket.on('message', () => {
-        recordWebSocket(monitor, 'response', {
-          clientId,
-          durationMs: performance.now() - sentAt,
-        });
         if (--left > 0) timers.after(between(20, 200), sendOne);
         else if (Math.random() < 0.1) socket.terminate();
         else socket.close(1000, 'done');
@@ -85,6 +61,7 @@ export async function startWebSocketTraffic(
   return {
     async close() {
       timers.stop();
+      stopInstrumenting();
       for (const c of clients) c.terminate();
       for (const s of server.clients) s.terminate();
       await new Promise<void>((resolve) => server.close(() => resolve()));

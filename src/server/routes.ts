@@ -49,7 +49,8 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
   app.get('/api/events', async (req) => {
     const q = parseOrThrow(eventsQuery, req.query, 'CM_ERR_INVALID_QUERY', 'query');
     // limit stays text here: the monitor's parser accepts digit strings and names a bad one.
-    return queryHistory(monitor, { ...q, limit: q.limit as number | undefined }, limits);
+    const { token: _token, ...query } = q;
+    return queryHistory(monitor, { ...query, limit: q.limit as number | undefined }, limits);
   });
 
   app.get('/api/timeseries', async (req) => {

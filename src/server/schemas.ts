@@ -1,7 +1,9 @@
 /**
  * zod schemas for everything a client sends: HTTP query strings, the ingestion body and WebSocket
  * messages. They check shape only (strings vs numbers, sizes); the monitor's own parsers check
- * meaning (type names, dates, buckets) and name the bad field.
+ * meaning (type names, dates, buckets) and name the bad field. Unknown query parameters and event
+ * fields are rejected (typos should not pass silently); unknown WebSocket message fields are
+ * ignored, so clients can add fields without breaking older servers.
  */
 import { z } from 'zod';
 import { MonitorError, type ErrorCode } from '../core/errors.js';
@@ -18,11 +20,15 @@ const flag = z
   .transform((v) => v === 'true' || v === '1')
   .optional();
 
+/** `?token=` may accompany any query (auth reads it); other unknown parameters are typos. */
+const token = z.string().optional();
+
 /** `GET /api/stats` query. */
-export const statsQuery = z.object({ type: name.optional() });
+export const statsQuery = z.strictObject({ type: name.optional(), token });
 
 /** `GET /api/events` query. */
-export const eventsQuery = z.object({
+export const eventsQuery = z.strictObject({
+  token,
   type: name,
   from: httpTime,
   to: httpTime,
@@ -33,7 +39,8 @@ export const eventsQuery = z.object({
 });
 
 /** `GET /api/timeseries` query. */
-export const timeseriesQuery = z.object({
+export const timeseriesQuery = z.strictObject({
+  token,
   type: name.optional(),
   from: httpTime,
   to: httpTime,

@@ -56,6 +56,10 @@ describe('token auth (MONITOR_TOKEN)', () => {
   it('accepts the token in the Authorization header and in ?token=', async () => {
     expect((await fetch(`${t.url}/api/status`, { headers: bearer(TOKEN) })).status).toBe(200);
     expect((await fetch(`${t.url}/api/status?token=${TOKEN}`)).status).toBe(200);
+    // ?token= is allowed next to the parameters of the query routes.
+    for (const path of ['/api/stats?', '/api/events?type=glm&', '/api/timeseries?bucket=1m&']) {
+      expect((await fetch(`${t.url}${path}token=${TOKEN}`)).status, path).toBeLessThan(400);
+    }
     expect((await fetch(`${t.url}/metrics`, { headers: bearer(TOKEN) })).status).toBe(200);
     const body = (await (
       await fetch(`${t.url}/api/status`, { headers: bearer(TOKEN) })

@@ -75,14 +75,15 @@ describe('connection-monitor serve', () => {
     expect(r.stdout.join('').trim().split('\n')).toHaveLength(1);
   });
 
-  it('exits 0 on SIGINT too, and reads --env-file without printing secrets', async () => {
+  it('exits 0 on SIGINT too with --demo running, and reads --env-file without printing secrets', async () => {
     const envFile = join(tmp, 'test.env');
     writeFileSync(
       envFile,
       `MONITOR_TOKEN=${TOKEN}\nREDIS_URL=redis://:hunter2@127.0.0.1:1\nMONITOR_INSTANCE_ID=cli-test\n`,
     );
-    const r = run(['serve', '--port', '0', '--env-file', envFile]);
+    const r = run(['serve', '--port', '0', '--env-file', envFile, '--demo']);
     const line = await r.firstLine;
+    expect(line).toContain('demo traffic on (Redis not reachable');
     expect(line).toContain('redis redis://:***@127.0.0.1:1');
     expect(line).toContain('auth: bearer token required');
     expect(line).not.toContain('hunter2');
@@ -93,6 +94,16 @@ describe('connection-monitor serve', () => {
     const status = (await ok.json()) as { instance: string };
     expect(status.instance).toBe('cli-test');
     expect(JSON.stringify(status)).not.toContain('hunter2');
+    const deadline = Date.now() + 10_000;
+    let types: string[] = [];
+    while (types.length < 5 && Date.now() < deadline) {
+      const stats = await fetch(`${url}/api/stats`, {
+        headers: { authorization: `Bearer ${TOKEN}` },
+      });
+      types = Object.keys((await stats.json()) as object);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(types.sort()).toEqual(['glm', 'kimi', 'redis', 'supabase', 'websocket']);
     r.child.kill('SIGINT');
     expect(await r.exited).toBe(0);
     expect(r.stderr.join('')).not.toContain('hunter2');

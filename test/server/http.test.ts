@@ -109,6 +109,7 @@ describe('GET routes', () => {
       ['type=kimi&kind=BAD', 'kind'],
       ['type=kimi&errorsOnly=maybe', 'errorsOnly'],
       ['type=kimi&type=glm', 'type'],
+      ['type=kimi&limt=5', 'limt'],
     ];
     for (const [query, field] of cases) {
       const res = await fetch(`${t.url}/api/events?${query}`);

@@ -1,0 +1,171 @@
+/**
+ * End to end: all five types, recorded by the adapters from real peers (a ws server and clients,
+ * an application Redis client, fetch to local Kimi/GLM/Supabase stand-ins), flow through one
+ * monitor into Redis and come back out of the service's `/api/timeseries` — served by a second
+ * monitor on the same key prefix, so the counts come from Redis, not from the first one's memory.
+ * Instrumenting a Redis client on the same server as the persistence never records the
+ * persistence's own commands (no feedback), and the persistence client itself is refused.
+ */
+import { once } from 'node:events';
+import { isDeepStrictEqual } from 'node:util';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { WebSocket, WebSocketServer } from 'ws';
+import type { ConnectionMonitor } from '../../src/monitor.js';
+import { createMonitoringServer } from '../../src/server/app.js';
+import { createRedisClient } from '../../src/persistence/client.js';
+import { monitorHttp } from '../../src/instrument/http.js';
+import { monitorRedisClient } from '../../src/instrument/redis.js';
+import { monitorWebSocketServer } from '../../src/instrument/ws.js';
+import { capturingLogger, redisMonitor, SEED_TYPES } from '../helpers/monitor.js';
+import { startRedis, waitFor, type TestRedis } from '../helpers/redis-server.js';
+import { startFakeApi, type FakeApi } from './http-peers.js';
+
+let redis: TestRedis;
+let kimi: FakeApi;
+let glm: FakeApi;
+let supabase: FakeApi;
+const cleanups: (() => unknown)[] = [];
+
+beforeAll(async () => {
+  [redis, kimi, glm, supabase] = await Promise.all([
+    startRedis(),
+    startFakeApi(),
+    startFakeApi(),
+    startFakeApi(),
+  ]);
+});
+afterAll(async () => {
+  await Promise.all([redis.stop(), kimi.close(), glm.close(), supabase.close()]);
+});
+afterEach(async () => {
+  while (cleanups.length > 0) await cleanups.pop()?.();
+});
+
+async function started(m: ConnectionMonitor): Promise<ConnectionMonitor> {
+  cleanups.push(() => m.close());
+  await m.start();
+  return m;
+}
+
+describe('adapters → one monitor → Redis → the service’s /api/timeseries', () => {
+  it('all five types reach Redis and come back out of /api/timeseries with the right counts, without feedback', async () => {
+    const keyPrefix = `cm_flow_${Math.random().toString(36).slice(2, 8)}`;
+    const monitor = await started(redisMonitor(redis.url, { keyPrefix }));
+    const from = Date.now() - 60_000;
+
+    // WebSocket: two clients, three echoed messages each, normal close → 2 connect + 2 disconnect.
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await once(wss, 'listening');
+    cleanups.push(() => new Promise((resolve) => wss.close(resolve)));
+    wss.on('connection', (ws) => ws.on('message', (d) => ws.send(d)));
+    cleanups.push(monitorWebSocketServer(wss, monitor, { pingIntervalMs: 0 }));
+    const address = wss.address();
+    const wsUrl = `ws://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
+    for (let c = 0; c < 2; c++) {
+      const ws = new WebSocket(wsUrl);
+      await once(ws, 'open');
+      let echoes = 0;
+      ws.on('message', () => echoes++);
+      for (let i = 0; i < 3; i++) ws.send(`m${i}`);
+      await waitFor(() => echoes === 3, 5_000, 10, 'echoes');
+      ws.close(1000);
+      await once(ws, 'close');
+    }
+
+    // Redis: an application client on the same server as the persistence.
+    // connect + ready + 5 × (request + response) + close + disconnect = 14.
+    const app = new Redis(redis.url, { lazyConnect: true });
+    app.on('error', () => {});
+    cleanups.push(monitorRedisClient(app, monitor));
+    await app.connect();
+    for (let i = 0; i < 5; i++) await app.set(`app:${i}`, String(i));
+    app.disconnect();
+    await waitFor(() => app.status === 'end', 5_000, 10, 'the app client to end');
+
+    // HTTP: kimi 3 × 200 (6 events), glm 2 × 429 (4, 2 errors), supabase 200 + 500 (4, 1 error).
+    cleanups.push(
+      monitorHttp(monitor, {
+        routes: [
+          { type: 'kimi', host: '127.0.0.1', port: kimi.port },
+          { type: 'glm', host: '127.0.0.1', port: glm.port },
+          { type: 'supabase', host: /^127\.0\.0\.1$/, port: supabase.port },
+        ],
+      }),
+    );
+    const get = async (url: string) => (await fetch(url)).text();
+    for (let i = 0; i < 3; i++) await get(`${kimi.url}/v1/chat/completions`);
+    for (let i = 0; i < 2; i++) await get(`${glm.url}/status/429`);
+    await get(`${supabase.url}/rest/v1/items`);
+    await get(`${supabase.url}/status/500`);
+
+    const expected: Record<string, { events: number; errors: number }> = {
+      websocket: { events: 4, errors: 0 },
+      redis: { events: 14, errors: 0 },
+      kimi: { events: 6, errors: 0 },
+      glm: { events: 4, errors: 2 },
+      supabase: { events: 4, errors: 1 },
+    };
+    const live = () =>
+      Object.fromEntries(
+        SEED_TYPES.map((t) => {
+          const s = monitor.getStats(t);
+          return [t, { events: s?.events ?? 0, errors: s?.errors ?? 0 }];
+        }),
+      );
+    await waitFor(() => isDeepStrictEqual(live(), expected), 5_000, 10, 'every expected event');
+    await monitor.flush();
+    // Several more flush cycles: had the persistence's own commands been recorded under `redis`,
+    // each flush would add events (and the next flush would write those, and so on).
+    let flushes = 0;
+    monitor.on('flushed', () => flushes++);
+    for (let i = 0; i < 3; i++) {
+      monitor.recordEvent('probe', { kind: 'tick' });
+      await monitor.flush();
+    }
+    await waitFor(() => flushes >= 3, 5_000, 10, 'three more flushes');
+    expect(live()).toEqual(expected);
+
+    // A second monitor on the same prefix, behind the service, answers from Redis.
+    const reader = await started(redisMonitor(redis.url, { keyPrefix }));
+    const service = createMonitoringServer(reader, { port: 0 });
+    const base = await service.listen();
+    cleanups.push(() => service.close());
+    const to = Date.now() + 60_000;
+    for (const type of SEED_TYPES) {
+      const res = await fetch(
+        `${base}/api/timeseries?type=${type}&from=${from}&to=${to}&bucket=1m`,
+      );
+      expect(res.status, type).toBe(200);
+      const series = (await res.json()) as {
+        source: string;
+        bucketMs: number;
+        points: { events: number; errors: number }[];
+      };
+      expect(series.source, type).toBe('redis');
+      expect(series.bucketMs).toBe(60_000);
+      const sum = (k: 'events' | 'errors') => series.points.reduce((n, p) => n + p[k], 0);
+      expect({ events: sum('events'), errors: sum('errors') }, type).toEqual(expected[type]);
+    }
+    // All types merged.
+    const all = (await (
+      await fetch(`${base}/api/timeseries?from=${from}&to=${to}&bucket=1m`)
+    ).json()) as { points: { events: number }[] };
+    const total = Object.values(expected).reduce((n, e) => n + e.events, 0) + 3; // + 3 probe ticks
+    expect(all.points.reduce((n, p) => n + p.events, 0)).toBe(total);
+  });
+
+  it('refuses to instrument the client the persistence layer creates', async () => {
+    const logger = capturingLogger();
+    const monitor = await started(redisMonitor(redis.url, { logger }));
+    const own = createRedisClient(monitor.options);
+    cleanups.push(() => own.disconnect());
+    const dispose = monitorRedisClient(own, monitor);
+    dispose();
+    expect(Object.hasOwn(own, 'sendCommand')).toBe(false);
+    expect(logger.lines.filter((l) => l.includes('refusing to instrument'))).toHaveLength(1);
+    await own.connect();
+    await own.ping();
+    expect(monitor.getTypes()).toEqual([]);
+  });
+});
