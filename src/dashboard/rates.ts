@@ -1,11 +1,11 @@
 /** Shortest elapsed part of the current bucket worth extrapolating, ms. */
-const MIN_PARTIAL_MS = 10_000;
+const MIN_PARTIAL_MS = 20_000;
 
 /**
  * Multiplier turning a bucket's count into a per-minute rate. The newest bucket is still filling
  * (it ends after `to`), so its count is divided by the time elapsed in it rather than by the
  * bucket length — otherwise every chart would dive towards zero at its right edge. Returns null
- * (a gap) when less than 10 s of the bucket has elapsed: too little to extrapolate.
+ * (a gap) when less than 20 s of the bucket has elapsed: too little to extrapolate.
  */
 export function perMinuteFactor(t: number, bucketMs: number, to: number): number | null {
   const elapsedMs = Math.min(bucketMs, to - t);

@@ -121,6 +121,6 @@ describe('perMinuteFactor', () => {
   it('scales full buckets by their length and the filling one by its elapsed time', () => {
     expect(perMinuteFactor(0, 300_000, 600_000)).toBe(0.2);
     expect(perMinuteFactor(0, 60_000, 30_000)).toBe(2);
-    expect(perMinuteFactor(0, 60_000, 5_000)).toBeNull();
+    expect(perMinuteFactor(0, 60_000, 15_000)).toBeNull();
   });
 });
