@@ -16,6 +16,8 @@ export function el<K extends keyof HTMLElementTagNameMap>(
   for (const [key, value] of Object.entries(attrs)) {
     if (value === null || value === undefined || value === false) continue;
     if (key === 'text') node.textContent = String(value);
+    // Through the CSSOM, which a Content-Security-Policy without 'unsafe-inline' still allows.
+    else if (key === 'style') node.style.cssText = String(value);
     else node.setAttribute(key, value === true ? '' : String(value));
   }
   for (const child of children) {

@@ -292,6 +292,34 @@ describe('dashboard', () => {
     await phone.close();
   });
 
+  it('runs under a strict Content-Security-Policy', async () => {
+    const strict = await startDashboardServer({
+      existingMonitor: service.monitor,
+      trafficIntervalMs: 0,
+      csp: "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+    });
+    const p = await context.newPage();
+    const strictErrors = collectErrors(p);
+    try {
+      await p.goto(strict.url);
+      await waitForDashboard(p);
+      await p.waitForFunction(
+        () => document.querySelector('#live')?.getAttribute('data-state') === 'live',
+      );
+      expect(await chartPoints(p, 'chart-events')).toBeGreaterThan(0);
+      // Colours set from script survive the policy.
+      const dot = await p.$eval(
+        '[data-testid="card-kimi"] .dot',
+        (n) => getComputedStyle(n).backgroundColor,
+      );
+      expect(dot).toBe('rgb(168, 85, 247)');
+      expect(strictErrors).toEqual([]);
+    } finally {
+      await p.close();
+      await strict.close();
+    }
+  });
+
   it('had no console errors', () => {
     expect(errors).toEqual([]);
   });

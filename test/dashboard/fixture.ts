@@ -126,6 +126,8 @@ export interface DashboardServerOptions {
   port?: number;
   /** Extra monitor options (e.g. Redis persistence). Default memory mode. */
   monitor?: MonitorOptions;
+  /** A Content-Security-Policy header to add to every answer (tests the page under it). */
+  csp?: string;
   /** Use this monitor instead of a new one (it is not closed by `close()`). */
   existingMonitor?: ConnectionMonitor;
 }
@@ -164,6 +166,12 @@ export async function startDashboardServer(
     token: options.token,
     statsIntervalMs: 500,
   });
+  const csp = options.csp;
+  if (csp !== undefined) {
+    server.app.addHook('onRequest', async (_req, reply) => {
+      void reply.header('content-security-policy', csp);
+    });
+  }
   const url = await server.listen();
   const rand = prng(7);
   const interval = options.trafficIntervalMs ?? 25;
