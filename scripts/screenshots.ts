@@ -1,7 +1,7 @@
 /**
  * Screenshots of the dashboard for the README: `npx tsx scripts/screenshots.ts`.
- * Starts a real service (memory mode) with 24 h of seeded history (1,000,000 events, with a kimi
- * incident two hours ago) and live demo traffic, builds the dashboard if needed, and writes
+ * Starts a real service with 24 h of seeded history (1,000,000 events, with a kimi incident two
+ * hours ago) persisted to a private redis-server when one is on PATH, and live demo traffic, builds the dashboard if needed, and writes
  * docs/dashboard-desktop.png (1440×900, light, full page) and docs/dashboard-phone.png
  * (390×844, dark, first screen) plus docs/dashboard-phone-full.png (whole page).
  */
@@ -9,11 +9,33 @@ import { join } from 'node:path';
 import setupDashboard from '../test/dashboard/global-setup.js';
 import { launchBrowser, waitForDashboard } from '../test/dashboard/browser.js';
 import { startDashboardServer } from '../test/dashboard/fixture.js';
+import { startRedis, type TestRedis } from '../test/helpers/redis-server.js';
 
 const DOCS = join(import.meta.dirname, '..', 'docs');
 
 setupDashboard();
-const service = await startDashboardServer({ seedEvents: 1_000_000, trafficIntervalMs: 80 });
+// With redis-server on PATH the history is persisted to (and served from) a private Redis, as in
+// production; without, the service runs in memory (the status bar then says "memory only").
+let redis: TestRedis | undefined;
+try {
+  redis = await startRedis();
+} catch {
+  console.log('redis-server not available: memory mode');
+}
+const service = await startDashboardServer({
+  seedEvents: 1_000_000,
+  trafficIntervalMs: 80,
+  monitor:
+    redis === undefined
+      ? undefined
+      : {
+          persistence: true,
+          redisUrl: redis.url,
+          maxQueueSize: 2_000_000,
+          batchSize: 5_000,
+          flushIntervalMs: 250,
+        },
+});
 const browser = await launchBrowser();
 try {
   const shots = [
@@ -56,4 +78,5 @@ try {
 } finally {
   await browser.close();
   await service.close();
+  await redis?.stop();
 }

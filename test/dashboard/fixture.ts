@@ -159,6 +159,8 @@ export async function startDashboardServer(
         durationMs: 12.5,
         metadata: { note: HTML_METADATA },
       });
+      // With Redis persistence, serve the seeded history from Redis, not from the write queue.
+      if (monitor.getStatus().persistence.enabled) await monitor.flush();
     }
   }
   const server = createMonitoringServer(monitor, {
