@@ -22,8 +22,15 @@ export function formatDateTime(ms: number | null | undefined): string {
   return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ${formatClock(d)}`;
 }
 
-/** Local time with milliseconds, with the date only when it is not today: `14:03:07.042`. */
-export function formatTimeShort(ms: number | null | undefined, nowMs = Date.now()): string {
+/**
+ * Local time with milliseconds (or without, `isPrecise` false), with the date only when it is not
+ * today: `14:03:07.042`.
+ */
+export function formatTimeShort(
+  ms: number | null | undefined,
+  nowMs = Date.now(),
+  isPrecise = true,
+): string {
   const d = toDate(ms);
   if (d === null) return DASH;
   const now = new Date(nowMs);
@@ -31,7 +38,8 @@ export function formatTimeShort(ms: number | null | undefined, nowMs = Date.now(
     d.getFullYear() === now.getFullYear() &&
     d.getMonth() === now.getMonth() &&
     d.getDate() === now.getDate();
-  return sameDay ? formatClock(d) : formatDateTime(ms);
+  const text = sameDay ? formatClock(d) : formatDateTime(ms);
+  return isPrecise ? text : text.slice(0, -4);
 }
 
 function formatClock(d: Date): string {

@@ -96,7 +96,7 @@ export class StatusBar {
     );
     set('dropped', formatCount(p.dropped), p.dropped > 0 ? 'bad' : '');
     set('persisted', p.enabled ? formatCount(p.persisted) : '—');
-    set('flush', p.lastFlushAt === null ? '—' : formatTimeShort(p.lastFlushAt));
+    set('flush', formatTimeShort(p.lastFlushAt, Date.now(), false));
     set('instances', formatCount(this.instances.size));
     set('uptime', formatUptime(status.uptimeMs));
     const reason = degradedReason(status);

@@ -22,6 +22,8 @@ describe('format', () => {
     const t = new Date(2026, 10, 26, 14, 3, 7, 42).getTime();
     expect(formatDateTime(t)).toBe('2026-11-26 14:03:07.042');
     expect(formatTimeShort(t, t + 1000)).toBe('14:03:07.042');
+    expect(formatTimeShort(t, t + 1000, false)).toBe('14:03:07');
+    expect(formatTimeShort(null, t, false)).toBe('—');
     expect(formatTimeShort(t, t + 3 * 86_400_000)).toBe('2026-11-26 14:03:07.042');
     for (const bad of [NaN, Infinity, null, undefined, 9e15]) {
       expect(formatDateTime(bad as number)).toBe('—');
