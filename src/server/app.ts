@@ -1,5 +1,6 @@
 /** `createMonitoringServer`: the Fastify app serving the API, `/ws`, `/metrics` and the dashboard. */
 import fastifyWebsocket from '@fastify/websocket';
+import { markInternalClient } from '../instrument/internal.js';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { MonitorError } from '../core/errors.js';
 import type { ConnectionMonitor, MonitorStatus } from '../monitor.js';
@@ -122,6 +123,10 @@ export function createMonitoringServer(
     void reply.code(w.status).send(httpErrorBody(w));
   });
 
+  // The service's own WebSocket server is not instrumented: monitorWebSocketServer refuses it.
+  app.addHook('onReady', async () => {
+    markInternalClient(app.websocketServer);
+  });
   void app.register(fastifyWebsocket, {
     options: { maxPayload: limits.wsFrameBytes },
     errorHandler: (err, socket) => {
