@@ -33,27 +33,15 @@ import {
   DisabledPersistence,
   type Persistence,
   type PersistenceEvents,
-  type PersistenceStatus,
   type RecoveredType,
 } from './persistence/persistence.js';
 import { createRedisPersistence } from './persistence/create.js';
+import type { MonitorStatus } from './status.js';
+
+export type { MonitorStatus };
 
 /** Typed events of {@link ConnectionMonitor}. */
 export type MonitorEvents = PersistenceEvents;
-
-/** Result of `getStatus()`. */
-export interface MonitorStatus {
-  instance: string;
-  state: 'new' | 'running' | 'closing' | 'closed';
-  /** Epoch ms when the monitor was constructed. */
-  createdAt: number;
-  uptimeMs: number;
-  /** Connection types seen so far (recorded or recovered). */
-  types: string[];
-  bufferSize: number;
-  retentionMs: number;
-  persistence: PersistenceStatus;
-}
 
 interface TypeState {
   readonly buffer: EventRing;
