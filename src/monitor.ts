@@ -334,15 +334,15 @@ export class ConnectionMonitor extends EventEmitter<MonitorEvents> {
       const room = Math.max(0, this.options.bufferSize - current.length);
       state.buffer.clear();
       for (let i = Math.min(room, r.members.length) - 1; i >= 0; i--) {
-        state.buffer.pushEvent(r.members[i] as string, r.timestamps[i] as number);
+        state.buffer.pushEvent(r.members[i] as string);
       }
       for (let i = current.length - 1; i >= 0; i--) {
         const e = current[i] as ConnectionEvent;
-        state.buffer.pushEvent(e, e.timestamp);
+        state.buffer.pushEvent(e);
       }
       if (r.totals !== null) state.stats.addTotals(r.totals);
-      for (const t of r.timestamps) if (t > now - 60_000) state.stats.addToRate(t);
-      for (const rollup of r.rollups) state.rollups.addRollup(rollup);
+      for (const t of r.recentTimestamps) if (t > now - 60_000) state.stats.addToRate(t);
+      state.rollups.addLater(r.rollups);
     }
   }
 }

@@ -70,10 +70,9 @@ export class EventRing {
    * Appends an event from elsewhere (recovered history) as an object or as its stored JSON, which
    * is parsed on first read. O(1).
    */
-  pushEvent(event: ConnectionEvent | string, timestamp: number): void {
+  pushEvent(event: ConnectionEvent | string): void {
     const n = this.head * 3;
     const r = this.head * 4;
-    this.numbers[n] = timestamp;
     this.numbers[n + 2] = -1;
     this.refs[r] = undefined;
     this.refs[r + 1] = undefined;

@@ -52,31 +52,25 @@ export function estimatePercentiles(
 ): (number | null)[] {
   const out: (number | null)[] = ps.map(() => null);
   if (total <= 0) return out;
-  const ranks = ps.map((p) => Math.max(1, Math.ceil(p * total)));
+  // Visit the ranks in ascending order whatever the order of `ps`.
+  const order = ps.map((_, k) => k).sort((a, b) => (ps[a] as number) - (ps[b] as number));
+  const ranks = order.map((k) => Math.max(1, Math.ceil((ps[k] as number) * total)));
   let next = 0;
   let seen = 0;
-  // One ascending pass; `ps` may come in any order, so every rank is checked at each bucket.
-  const visit = (i: number, c: number): boolean => {
+  const isDense = Array.isArray(counts) || ArrayBuffer.isView(counts);
+  // Integer-like keys enumerate in ascending numeric order (ECMAScript OrdinaryOwnPropertyKeys).
+  const keys = isDense ? null : Object.keys(counts);
+  const n = keys === null ? (counts as ArrayLike<number>).length : keys.length;
+  for (let j = 0; j < n && next < ranks.length; j++) {
+    const i = keys === null ? j : Number(keys[j]);
+    const c = (counts as Record<number, number>)[i] ?? 0;
+    if (c <= 0) continue;
     seen += c;
-    for (let k = 0; k < ranks.length; k++) {
-      if (out[k] === null && seen >= (ranks[k] as number)) {
-        out[k] = clamp(bucketEstimate(i), minMs, maxMs);
-        next++;
-      }
-    }
-    return next === ranks.length;
-  };
-  if (Array.isArray(counts) || ArrayBuffer.isView(counts)) {
-    const arr = counts as ArrayLike<number>;
-    for (let i = 0; i < arr.length; i++) {
-      const c = arr[i] ?? 0;
-      if (c > 0 && visit(i, c)) break;
-    }
-  } else {
-    // Integer-like keys enumerate in ascending numeric order (ECMAScript OrdinaryOwnPropertyKeys).
-    for (const key in counts) {
-      const c = (counts as Record<string, number>)[key] ?? 0;
-      if (c > 0 && visit(Number(key), c)) break;
+    if (seen < (ranks[next] as number)) continue;
+    const estimate = clamp(bucketEstimate(i), minMs, maxMs);
+    while (next < ranks.length && seen >= (ranks[next] as number)) {
+      out[order[next] as number] = estimate;
+      next++;
     }
   }
   return out.map((v) => v ?? maxMs);

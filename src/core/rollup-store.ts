@@ -15,6 +15,8 @@ export class RollupStore {
   private readonly minutes = new Map<number, MinuteRollup>();
   private current: MinuteRollup | undefined;
   private newestMinute = Number.NEGATIVE_INFINITY;
+  /** Recovered rollups not parsed yet (see {@link addLater}). */
+  private pending: (() => MinuteRollup[])[] = [];
 
   constructor(private readonly retentionMs: number) {}
 
@@ -57,8 +59,18 @@ export class RollupStore {
     }
   }
 
+  /** Merges rollups produced by `load` the first time they are needed (recovery stays cheap). */
+  addLater(load: () => MinuteRollup[]): void {
+    this.pending.push(load);
+  }
+
   /** Rollups whose minute starts in [from, to], in ascending order. */
   range(from: number, to: number): MinuteRollup[] {
+    if (this.pending.length > 0) {
+      const loads = this.pending;
+      this.pending = [];
+      for (const load of loads) for (const r of load()) this.addRollup(r);
+    }
     const out: MinuteRollup[] = [];
     for (const r of this.minutes.values()) if (r.t >= minuteOf(from) && r.t <= to) out.push(r);
     return out.sort((a, b) => a.t - b.t);

@@ -55,7 +55,7 @@ export class BatchWriter {
   private completed = 0;
   private droppedTotal = 0;
   private droppedSinceWarning = 0;
-  private lastDropWarningAt = Number.NEGATIVE_INFINITY;
+  private dropWarningTimer: NodeJS.Timeout | undefined;
   private persistedTotal = 0;
   private lastFlushAtMs: number | null = null;
   private lastErrorMessage: string | null = null;
@@ -138,6 +138,11 @@ export class BatchWriter {
     this.isClosed = true;
     if (this.timer !== undefined) clearInterval(this.timer);
     this.timer = undefined;
+    if (this.dropWarningTimer !== undefined) {
+      clearTimeout(this.dropWarningTimer);
+      this.dropWarningTimer = undefined;
+      if (this.droppedSinceWarning > 0) this.warnDropped();
+    }
     const deadline = this.options.now() + deadlineMs;
     while (this.depth > 0 && this.options.now() < deadline) {
       const before = this.completed;
@@ -154,23 +159,34 @@ export class BatchWriter {
     return this.depth;
   }
 
+  /**
+   * Counts one dropped event. The first drop logs at once; later ones are summed into one line per
+   * {@link DROP_WARNING_INTERVAL_MS} by an unref'd timer, so dropping reads no clock.
+   */
   private drop(): void {
     this.droppedTotal++;
     this.droppedSinceWarning++;
     this.options.onDropped({ count: 1, total: this.droppedTotal });
-    const now = this.options.now();
-    if (now - this.lastDropWarningAt >= DROP_WARNING_INTERVAL_MS) {
-      this.options.logger.warn(
-        {
-          dropped: this.droppedSinceWarning,
-          droppedTotal: this.droppedTotal,
-          maxQueueSize: this.options.maxQueueSize,
-        },
-        'connection-monitor: persistence queue full, events dropped (kept in memory only)',
-      );
-      this.lastDropWarningAt = now;
-      this.droppedSinceWarning = 0;
+    if (this.dropWarningTimer === undefined) {
+      this.warnDropped();
+      this.dropWarningTimer = setTimeout(() => {
+        this.dropWarningTimer = undefined;
+        if (this.droppedSinceWarning > 0) this.warnDropped();
+      }, DROP_WARNING_INTERVAL_MS);
+      this.dropWarningTimer.unref();
     }
+  }
+
+  private warnDropped(): void {
+    this.options.logger.warn(
+      {
+        dropped: this.droppedSinceWarning,
+        droppedTotal: this.droppedTotal,
+        maxQueueSize: this.options.maxQueueSize,
+      },
+      'connection-monitor: persistence queue full, events dropped (kept in memory only)',
+    );
+    this.droppedSinceWarning = 0;
   }
 
   private kick(): void {

@@ -185,3 +185,11 @@ export function memberId(member: string): string | null {
   const m = /^\{"id":"([^"]+)"/.exec(member);
   return m === null ? null : (m[1] as string);
 }
+
+/** The timestamp of a stored event member, read without parsing the whole JSON. */
+export function memberTimestamp(member: string): number | null {
+  const at = member.indexOf('"timestamp":');
+  if (at < 0) return null;
+  const t = Number.parseInt(member.slice(at + 12, at + 12 + 20), 10);
+  return Number.isFinite(t) ? t : null;
+}

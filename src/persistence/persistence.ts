@@ -38,11 +38,14 @@ export interface RecoveredType {
    * so recovery costs one copy, not one `JSON.parse` per event.
    */
   members: string[];
-  /** Timestamps (epoch ms) of `members`, same order. */
-  timestamps: number[];
+  /** Timestamps (epoch ms) of the recovered events of the last 60 s, for the live rate. */
+  recentTimestamps: number[];
   totals: StatsTotals | null;
-  /** Minute rollups of the retention window (memory answers time series when Redis cannot). */
-  rollups: MinuteRollup[];
+  /**
+   * Minute rollups of the retention window, parsed on demand (memory answers time series only
+   * when Redis cannot).
+   */
+  rollups: () => MinuteRollup[];
 }
 
 /** Typed events a persistence layer emits (re-emitted by the monitor). */

@@ -2,7 +2,7 @@ import type { ConnectionEvent } from '../core/event.js';
 import { encodeCursor, type HistoryPage, type NormalizedHistoryQuery } from '../core/query.js';
 import { minuteOf, type MinuteRollup } from '../core/rollup.js';
 import type { MonitorRedis } from './client.js';
-import { decodeRollup, decodeStats, memberId } from './codec.js';
+import { decodeRollup, decodeStats, memberId, memberTimestamp } from './codec.js';
 import type { KeySpace } from './keys.js';
 import type { RecoveredType } from './persistence.js';
 
@@ -69,8 +69,12 @@ export class RedisReader {
     return (await this.client.smembers(this.keys.types)).sort();
   }
 
-  /** The newest `limit` events since `from`, stats totals and rollups of every known type. */
-  async recover(from: number, limit: number): Promise<RecoveredType[]> {
+  /**
+   * The newest `limit` events since `from` (as stored text), the stats totals, the timestamps of
+   * the events of the last minute before `now` (for the live rate) and a loader of the minute
+   * rollups, for every known type.
+   */
+  async recover(from: number, limit: number, now: number): Promise<RecoveredType[]> {
     const types = await this.types();
     return Promise.all(
       types.map(async (type) => {
@@ -79,26 +83,32 @@ export class RedisReader {
         // copy 10,000 members through Lua tables and serialise the types on the server.
         const results = await this.client
           .pipeline()
-          .zrange(k.events, '+inf', String(from), 'BYSCORE', 'REV', 'LIMIT', 0, limit, 'WITHSCORES')
+          .zrange(k.events, '+inf', String(from), 'BYSCORE', 'REV', 'LIMIT', 0, limit)
           .hgetall(k.stats)
           .hgetall(k.rollups)
           .exec();
         if (results === null) throw new Error('recovery pipeline was aborted');
         for (const [err] of results) if (err) throw err;
-        const flat = results[0]?.[1] as string[];
+        const members = results[0]?.[1] as string[];
         const stats = results[1]?.[1] as Record<string, string>;
+        const stored = results[2]?.[1] as Record<string, string>;
+        const recentTimestamps: number[] = [];
+        for (const m of members) {
+          const t = memberTimestamp(m);
+          if (t === null || t <= now - 60_000) break;
+          recentTimestamps.push(t);
+        }
         const firstMinute = minuteOf(from);
-        const rollups: MinuteRollup[] = [];
-        for (const [minute, json] of Object.entries(results[2]?.[1] as Record<string, string>)) {
-          if (Number(minute) >= firstMinute) rollups.push(decodeRollup(json));
-        }
-        const members = new Array<string>(flat.length / 2);
-        const timestamps = new Array<number>(flat.length / 2);
-        for (let i = 0; i < members.length; i++) {
-          members[i] = flat[2 * i] as string;
-          timestamps[i] = Number(flat[2 * i + 1]);
-        }
-        return { type, members, timestamps, totals: decodeStats(stats), rollups };
+        // The rollups are a snapshot taken with the stats; they are parsed only when memory has to
+        // answer a time series, which keeps recovery to one copy of the text.
+        const rollups = (): MinuteRollup[] => {
+          const out: MinuteRollup[] = [];
+          for (const minute in stored) {
+            if (Number(minute) >= firstMinute) out.push(decodeRollup(stored[minute] as string));
+          }
+          return out;
+        };
+        return { type, members, recentTimestamps, totals: decodeStats(stats), rollups };
       }),
     );
   }

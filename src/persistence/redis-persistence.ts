@@ -165,6 +165,7 @@ export class RedisPersistence implements Persistence {
     const recovered = await this.reader.recover(
       started - this.options.retentionMs,
       this.options.bufferSize,
+      started,
     );
     this.isRecovered = true;
     this.hooks?.onRecovered(recovered);

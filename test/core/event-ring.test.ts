@@ -56,12 +56,12 @@ describe('EventRing', () => {
       timestamp: 1,
       instance: 'other',
     };
-    b.pushEvent(foreign, foreign.timestamp);
+    b.pushEvent(foreign);
     push(b, 2);
     expect(b.newest().map((e) => e.id)).toEqual(['i-1:b:2', 'other:z:1']);
     push(b, 3);
     expect(b.newest().map((e) => e.id)).toEqual(['i-1:b:3', 'i-1:b:2']);
-    b.pushEvent(JSON.stringify({ ...foreign, id: 'other:z:2' }), 5);
+    b.pushEvent(JSON.stringify({ ...foreign, id: 'other:z:2' }));
     expect(b.newest()[0]).toEqual({ ...foreign, id: 'other:z:2' });
     expect(b.newest()[0]).toBe(b.newest()[0]); // parsed once, then kept
     b.clear();

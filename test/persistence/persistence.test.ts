@@ -147,8 +147,9 @@ describe('Redis persistence', () => {
 
   it('drops exactly what does not fit: dropped == recorded − persisted', async () => {
     await redis.kill();
+    const logger = capturingLogger();
     const m = track(
-      redisMonitor(redis.url, { maxQueueSize: 20, batchSize: 5, breakerResetMs: 200 }),
+      redisMonitor(redis.url, { maxQueueSize: 20, batchSize: 5, breakerResetMs: 200, logger }),
     );
     const dropped: number[] = [];
     m.on('dropped', (d) => dropped.push(d.total));
@@ -170,6 +171,8 @@ describe('Redis persistence', () => {
     expect(p.dropped).toBe(recorded - p.persisted);
     expect(p.dropped).toBe(117);
     expect(dropped.at(-1)).toBe(117);
+    // One warning line for the burst, not one per dropped event.
+    expect(logger.lines.filter((l) => l.includes('events dropped'))).toHaveLength(1);
     expect(m.getStats('glm')?.events).toBe(recorded);
   });
 

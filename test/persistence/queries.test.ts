@@ -224,4 +224,27 @@ describe('history paging', () => {
       await r.stop();
     }
   });
+
+  it('after a restart, memory answers time series with the recovered rollups while Redis is down', async () => {
+    const r = await startRedis();
+    const prefix = 'cm_restart_series';
+    const a = redisMonitor(r.url, { keyPrefix: prefix });
+    const b = redisMonitor(r.url, { keyPrefix: prefix, breakerFailures: 1 });
+    try {
+      await a.start();
+      for (let i = 0; i < 30; i++) a.recordEvent('kimi', { kind: 'response', durationMs: 5 + i });
+      await a.close();
+      await b.start();
+      b.recordEvent('kimi', { kind: 'error', error: 'x' });
+      await r.kill();
+      const ts = await b.getTimeSeriesData({ type: 'kimi' });
+      expect(ts.source).toBe('memory');
+      expect(ts.points.reduce((n, p) => n + p.events, 0)).toBe(31);
+      expect(ts.points.reduce((n, p) => n + p.errors, 0)).toBe(1);
+      expect(b.getStats('kimi')?.events).toBe(31);
+    } finally {
+      await b.close();
+      await r.stop();
+    }
+  });
 });
