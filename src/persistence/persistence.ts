@@ -51,6 +51,7 @@ export interface RecoveredType {
 /** Typed events a persistence layer emits (re-emitted by the monitor). */
 export interface PersistenceEvents {
   circuit: [state: CircuitState];
+  /** Events dropped since the last report (one report per event-loop turn) and in total. */
   dropped: [info: { count: number; total: number }];
   flushed: [info: { count: number; durationMs: number; persisted: number }];
   flushFailed: [info: { error: string; consecutiveFailures: number }];
