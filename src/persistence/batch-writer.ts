@@ -156,7 +156,8 @@ export class BatchWriter {
       clearTimeout(timer);
       if (outcome === 'timeout' || this.completed === before) break;
     }
-    await this.inFlight?.catch(() => undefined);
+    // A write still in flight at the deadline is not awaited: the caller disconnects, which
+    // rejects it.
     return this.depth;
   }
 

@@ -23,6 +23,7 @@ export class RedisPersistence implements Persistence {
   private readonly secret: string;
   private hooks: PersistenceHooks | undefined;
   private isRecovered = false;
+  private recovering: Promise<void> | undefined;
   private isClosed = false;
 
   constructor(
@@ -50,7 +51,7 @@ export class RedisPersistence implements Persistence {
         now: () => options.clock.now(),
         logger: options.logger,
         write: (batches) => this.write(batches),
-        beforeWrite: () => (this.isRecovered ? Promise.resolve() : this.recover()),
+        beforeWrite: () => this.recover(),
         probe: async () => {
           await this.client.ping();
         },
@@ -69,9 +70,20 @@ export class RedisPersistence implements Persistence {
   /** Connects and recovers; on failure starts with the circuit open (never throws). */
   async start(hooks: PersistenceHooks): Promise<void> {
     this.hooks = hooks;
+    // Bounded even when Redis accepts the connection and then never answers (SIGSTOP, a full
+    // network buffer): ioredis's connect timeout covers only the TCP handshake.
+    const deadlineMs = this.options.connectTimeoutMs + this.options.socketTimeoutMs;
+    let timer: NodeJS.Timeout | undefined;
     try {
-      await this.client.connect();
-      await this.recover();
+      await Promise.race([
+        this.client.connect().then(() => this.recover()),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`no answer from Redis within ${deadlineMs} ms`)),
+            deadlineMs,
+          );
+        }),
+      ]);
     } catch (err) {
       this.options.logger.warn(
         {
@@ -81,6 +93,8 @@ export class RedisPersistence implements Persistence {
         'connection-monitor: Redis unavailable at start; running from memory until it returns',
       );
       this.breaker.openNow();
+    } finally {
+      clearTimeout(timer);
     }
     this.writer.start();
   }
@@ -102,11 +116,13 @@ export class RedisPersistence implements Persistence {
         { unpersisted: left },
         'connection-monitor: closed with events not written to Redis',
       );
-    }
-    try {
-      await Promise.race([this.client.quit(), new Promise((r) => setTimeout(r, 1_000).unref())]);
-    } catch {
-      // Already disconnected.
+    } else {
+      // Drained: say goodbye politely (bounded, in case Redis stops answering now).
+      try {
+        await Promise.race([this.client.quit(), new Promise((r) => setTimeout(r, 1_000).unref())]);
+      } catch {
+        // Already disconnected.
+      }
     }
     this.client.disconnect();
   }
@@ -160,7 +176,19 @@ export class RedisPersistence implements Persistence {
     );
   }
 
-  private async recover(): Promise<void> {
+  /**
+   * Recovers once: concurrent callers (a start that timed out, then a probe) share one recovery,
+   * so history and totals are never merged twice.
+   */
+  private recover(): Promise<void> {
+    if (this.isRecovered) return Promise.resolve();
+    this.recovering ??= this.loadHistory().finally(() => {
+      this.recovering = undefined;
+    });
+    return this.recovering;
+  }
+
+  private async loadHistory(): Promise<void> {
     const started = this.options.clock.now();
     const recovered = await this.reader.recover(
       started - this.options.retentionMs,

@@ -201,4 +201,38 @@ describe('persistence faults', () => {
     expect(missing).toBeLessThanOrEqual(1_000);
     console.log(`crash test: recorded ${recorded}, in Redis ${inRedis}, missing ${missing}`);
   });
+
+  it('start() is bounded when Redis accepts connections but never answers, and recovers once it does', async () => {
+    const r = await startRedis();
+    const seed = track(redisMonitor(r.url, { keyPrefix: 'cm_stuck' }));
+    await seed.start();
+    for (let i = 0; i < 7; i++) seed.recordEvent('glm', { kind: 'response' });
+    await seed.close();
+    r.pause();
+    const m = track(
+      redisMonitor(r.url, {
+        keyPrefix: 'cm_stuck',
+        connectTimeoutMs: 300,
+        socketTimeoutMs: 300,
+        breakerResetMs: 200,
+      }),
+    );
+    try {
+      const started = Date.now();
+      await m.start();
+      expect(Date.now() - started).toBeLessThan(3_000);
+      expect(m.getStatus().persistence).toMatchObject({ circuit: 'open', recovered: false });
+      m.recordEvent('glm', { kind: 'request' });
+      r.resume();
+      await waitFor(() => m.getStatus().persistence.recovered, 10_000, 20, 'late recovery');
+      await m.flush();
+      // Recovered exactly once: 7 from Redis + 1 recorded here.
+      expect(m.getStats('glm')?.events).toBe(8);
+      expect(m.getRecentEvents('glm', 100)).toHaveLength(8);
+    } finally {
+      r.resume();
+      await m.close();
+      await r.stop();
+    }
+  });
 });

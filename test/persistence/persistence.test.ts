@@ -223,4 +223,33 @@ describe('Redis persistence', () => {
       await secure.stop();
     }
   });
+
+  it('close() drains what is queued without a prior flush, and keeps its deadline when Redis is down', async () => {
+    const m = redisMonitor(redis.url, {
+      flushIntervalMs: 60_000,
+      batchSize: 500,
+      maxQueueSize: 1_000,
+    });
+    await m.start();
+    for (let i = 0; i < 300; i++) m.recordEvent('glm', { kind: 'request' });
+    expect(m.getStatus().persistence.queueDepth).toBe(300);
+    await m.close();
+    expect(Number(await redis.cli('ZCARD', `${m.options.keyPrefix}:glm:events`))).toBe(300);
+    await m.close(); // idempotent
+
+    const hung = await startRedis();
+    const h = redisMonitor(hung.url, { socketTimeoutMs: 5_000, closeTimeoutMs: 300 });
+    try {
+      await h.start();
+      h.recordEvent('glm', { kind: 'request' });
+      hung.pause();
+      const started = Date.now();
+      await h.close();
+      expect(Date.now() - started).toBeLessThan(2_500);
+      expect(h.getStatus().state).toBe('closed');
+    } finally {
+      hung.resume();
+      await hung.stop();
+    }
+  });
 });
