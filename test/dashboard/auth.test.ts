@@ -4,7 +4,13 @@
  */
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { collectErrors, FORBIDDEN_TEXT, launchBrowser, waitForDashboard } from './browser.js';
+import {
+  collectErrors,
+  FORBIDDEN_TEXT,
+  launchBrowser,
+  waitForCounterToGrow,
+  waitForDashboard,
+} from './browser.js';
 import { startDashboardServer, type DashboardServer } from './fixture.js';
 
 const TOKEN_A = 'alpha-token-0123456789';
@@ -87,15 +93,7 @@ describe('dashboard with a token', () => {
       expect(await page.evaluate(() => sessionStorage.getItem('connection-monitor.token'))).toBe(
         TOKEN_B,
       );
-      const counter = '[data-testid="card-glm"] [data-testid="card-events"]';
-      const before = Number((await page.textContent(counter))?.replace(/,/g, ''));
-      await page.waitForFunction(
-        ([sel, n]) =>
-          Number(document.querySelector(sel as string)?.textContent?.replace(/,/g, '')) >
-          (n as number),
-        [counter, before] as const,
-        { timeout: 5_000 },
-      );
+      await waitForCounterToGrow(page, 'glm');
     } finally {
       await context.close();
       await rotated.close();

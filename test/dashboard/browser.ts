@@ -40,3 +40,20 @@ export const FORBIDDEN_TEXT = /Invalid Date|NaN|undefined/;
 export async function waitForDashboard(page: Page): Promise<void> {
   await page.waitForSelector('html[data-ready="true"]', { timeout: 20_000 });
 }
+
+/** Waits until the event counter on `type`'s card shows more than it does now (live updates). */
+export async function waitForCounterToGrow(
+  page: Page,
+  type: string,
+  timeoutMs = 5_000,
+): Promise<void> {
+  const selector = `[data-testid="card-${type}"] [data-testid="card-events"]`;
+  const read = (text: string | null | undefined) => Number(text?.replace(/,/g, ''));
+  const before = read(await page.textContent(selector));
+  await page.waitForFunction(
+    ([sel, n]) =>
+      Number(document.querySelector(sel as string)?.textContent?.replace(/,/g, '')) > (n as number),
+    [selector, before] as const,
+    { timeout: timeoutMs },
+  );
+}

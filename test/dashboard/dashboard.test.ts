@@ -6,7 +6,13 @@ import { readFile } from 'node:fs/promises';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/redis-server.js';
-import { collectErrors, FORBIDDEN_TEXT, launchBrowser, waitForDashboard } from './browser.js';
+import {
+  collectErrors,
+  FORBIDDEN_TEXT,
+  launchBrowser,
+  waitForCounterToGrow,
+  waitForDashboard,
+} from './browser.js';
 import {
   DEMO_TYPES,
   HTML_METADATA,
@@ -79,18 +85,7 @@ describe('dashboard', () => {
   });
 
   it('updates a live counter within a few seconds', async () => {
-    const counter = page.locator('[data-testid="card-redis"] [data-testid="card-events"]');
-    const before = Number((await counter.textContent())?.replace(/,/g, ''));
-    await page.waitForFunction(
-      (n) =>
-        Number(
-          document
-            .querySelector('[data-testid="card-redis"] [data-testid="card-events"]')
-            ?.textContent?.replace(/,/g, ''),
-        ) > n,
-      before,
-      { timeout: 5_000 },
-    );
+    await waitForCounterToGrow(page, 'redis');
     expect(await page.locator('#live').getAttribute('data-state')).toBe('live');
   });
 
@@ -343,15 +338,7 @@ describe('dashboard', () => {
         undefined,
         { timeout: 20_000 },
       );
-      const counter = '[data-testid="card-kimi"] [data-testid="card-events"]';
-      const before = Number((await page.textContent(counter))?.replace(/,/g, ''));
-      await page.waitForFunction(
-        ([sel, n]) =>
-          Number(document.querySelector(sel as string)?.textContent?.replace(/,/g, '')) >
-          (n as number),
-        [counter, before] as const,
-        { timeout: 5_000 },
-      );
+      await waitForCounterToGrow(page, 'kimi');
     } finally {
       await restarted.close();
     }
