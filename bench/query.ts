@@ -8,8 +8,8 @@
 import { Redis } from 'ioredis';
 import { ConnectionMonitor } from '../src/monitor.js';
 import { silentLogger } from '../src/logger.js';
-import { buildPoints } from '../src/core/time-series.js';
-import { addToRollup, emptyRollup, minuteOf, type MinuteRollup } from '../src/core/rollup.js';
+import { buildPoints, minuteOf } from '../src/core/time-series.js';
+import { addEvent, emptyRollup, type Rollup } from '../src/core/aggregate.js';
 import { isErrorEvent, type ConnectionEvent } from '../src/core/event.js';
 import { startRedis } from './_redis.js';
 import { median } from './_util.js';
@@ -65,7 +65,7 @@ const client = new Redis(redis.url);
 const scan: number[] = [];
 for (let r = 0; r < 3; r++) {
   const t = performance.now();
-  const minutes = new Map<number, MinuteRollup>();
+  const minutes = new Map<number, Rollup>();
   const chunk = 100_000;
   for (let offset = 0; ; offset += chunk) {
     const members = await client.zrange(
@@ -82,7 +82,7 @@ for (let r = 0; r < 3; r++) {
       const minute = minuteOf(e.timestamp);
       let roll = minutes.get(minute);
       if (roll === undefined) minutes.set(minute, (roll = emptyRollup(minute)));
-      addToRollup(roll, e.kind, isErrorEvent(e.kind, e.error), e.durationMs);
+      addEvent(roll, e.kind, e.timestamp, isErrorEvent(e.kind, e.error), e.durationMs);
     }
     if (members.length < chunk) break;
   }

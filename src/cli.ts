@@ -5,11 +5,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs, parseEnv } from 'node:util';
-import { configFromEnv, redactUrl } from './config.js';
+import { configFromEnv } from './config.js';
+import { redactUrl } from './core/redact.js';
 import { isMonitorError } from './core/errors.js';
 import { startDemo, type Demo } from './demo/index.js';
 import { ConnectionMonitor } from './monitor.js';
-import type { PersistenceStatus } from './persistence/persistence.js';
+import type { PersistenceStatus } from './core/persistence.js';
 import { createMonitoringServer } from './server/app.js';
 
 const HELP = `Usage: connection-monitor serve [options]

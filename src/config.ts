@@ -1,48 +1,22 @@
-import { hostname } from 'node:os';
+/**
+ * The environment → options mapping, and the only reader of environment variables. Each variable
+ * is turned from text into the option's type in the seed's unit (seconds, hours); defaults,
+ * ranges and cross-field rules are the options' own (`options.ts`), so they are written once.
+ */
 import { z } from 'zod';
-import { MonitorError, describeValue } from './core/errors.js';
-
-/** Seed defaults, in the units the options use (ms). */
-export const DEFAULTS = {
-  persistence: true,
-  redisUrl: 'redis://127.0.0.1:6379',
-  batchSize: 100,
-  flushIntervalMs: 5_000,
-  maxQueueSize: 1_000,
-  retentionMs: 24 * 3_600_000,
-  bufferSize: 10_000,
-  breakerFailures: 5,
-  breakerResetMs: 30_000,
-  socketTimeoutMs: 5_000,
-  connectTimeoutMs: 5_000,
-  keyPrefix: 'connection_monitor',
-  closeTimeoutMs: 10_000,
-  host: '127.0.0.1',
-  port: 8080,
-} as const;
-
-/** A Redis Cluster seed node. */
-export interface ClusterNode {
-  host: string;
-  port: number;
-}
+import { describeValue, MonitorError } from './core/errors.js';
+import { redactUrl } from './core/redact.js';
+import { firstIssue } from './core/validate.js';
+import {
+  monitorOptionsSchema,
+  serviceFields,
+  SERVICE_DEFAULTS,
+  type ClusterNode,
+  type PlainOptions,
+} from './options.js';
 
 /** Settings that come from the environment (see the README's configuration table). */
-export interface EnvConfig {
-  persistence: boolean;
-  redisUrl: string;
-  batchSize: number;
-  flushIntervalMs: number;
-  maxQueueSize: number;
-  retentionMs: number;
-  bufferSize: number;
-  breakerFailures: number;
-  breakerResetMs: number;
-  socketTimeoutMs: number;
-  connectTimeoutMs: number;
-  keyPrefix: string;
-  clusterNodes: ClusterNode[] | undefined;
-  instanceId: string;
+export interface EnvConfig extends Omit<PlainOptions, 'closeTimeoutMs' | 'maxTypes'> {
   /** Service bind host (`MONITOR_HOST`). */
   host: string;
   /** Service port (`MONITOR_PORT`). */
@@ -51,182 +25,161 @@ export interface EnvConfig {
   token: string | undefined;
 }
 
-/** Pattern for instance ids. */
-export const INSTANCE_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
-/** Pattern for key prefixes. */
-export const KEY_PREFIX_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
-/** Shortest accepted MONITOR_TOKEN. */
-export const MIN_TOKEN_LENGTH = 12;
+const text = z.string().trim();
 
-/** The default instance id: `<hostname>-<pid>`, made safe for ids. */
-export function defaultInstanceId(): string {
-  const host =
-    hostname()
-      .replace(/[^A-Za-z0-9._-]/g, '-')
-      .slice(0, 48) || 'host';
-  return `${host}-${process.pid}`;
+/** Whole numbers: the option's own rule says what is allowed ("abc" fails it as NaN). */
+const integer = text.transform(Number);
+
+/** A plain decimal in `unit`, converted to ms by `scale`; the option checks the range. */
+function decimal(scale: number) {
+  return text
+    .regex(/^-?\d+(\.\d+)?$/, { error: 'must be a number' })
+    .transform((s) => Math.round(Number(s) * scale));
 }
 
-/** Replaces the password (and user) of a Redis URL with `***`; safe for logs and errors. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password !== '') u.password = '***';
-    if (u.username !== '' && u.password === '') u.username = '***';
-    return u.toString();
-  } catch {
-    return url.replace(/\/\/[^@/]*@/, '//***@');
-  }
-}
+const bool = z.stringbool({
+  truthy: ['true', '1', 'yes', 'on'],
+  falsy: ['false', '0', 'no', 'off'],
+  error: 'must be one of true, false, 1, 0, yes, no, on, off',
+});
 
-type Check<T> = (raw: string) => T;
-
-function configError(name: string, raw: string, allowed: string): MonitorError {
-  const shown = name === 'MONITOR_TOKEN' ? '(hidden)' : describeValue(raw);
-  return new MonitorError('CM_ERR_CONFIG', `${name}=${shown} is not allowed: ${allowed}`, {
-    field: name,
-    value: name === 'MONITOR_TOKEN' ? undefined : raw,
-  });
-}
-
-const NUMBER = /^\s*\d+(\.\d+)?\s*$/;
-const INTEGER = /^\s*\d+\s*$/;
-
-function intRange(min: number, max: number): Check<number> {
-  return (raw) => {
-    const n = INTEGER.test(raw) ? Number(raw) : Number.NaN;
-    if (!Number.isInteger(n) || n < min || n > max) {
-      throw new Error(`expected a whole number from ${min} to ${max}`);
+const hostPort = /^\s*([A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\]):(\d{1,5})\s*$/;
+const clusterNodes = z.string().transform((raw, ctx): ClusterNode[] => {
+  const nodes: ClusterNode[] = [];
+  for (const part of raw.split(',')) {
+    const m = hostPort.exec(part);
+    if (m === null) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be a comma-separated list of host:port; bad entry ${JSON.stringify(part)}`,
+      });
+      return z.NEVER;
     }
-    return n;
-  };
+    nodes.push({ host: (m[1] as string).replace(/^\[|\]$/g, ''), port: Number(m[2]) });
+  }
+  return nodes;
+});
+
+interface Variable {
+  /** The option it sets. */
+  readonly option: keyof EnvConfig;
+  /** Text → the option's type. */
+  readonly parse: z.ZodType<unknown, string>;
+  /** Said after every problem with it (the variable's unit). */
+  readonly unit?: string;
+  /** Never echoed (a secret). */
+  readonly isSecret?: boolean;
 }
 
-/** A positive decimal in `unit`, converted to ms by `scale`. */
-function positiveDecimal(unit: string, scale: number, max: number): Check<number> {
-  return (raw) => {
-    const n = NUMBER.test(raw) ? Number(raw) : Number.NaN;
-    if (!Number.isFinite(n) || n <= 0 || n > max) {
-      throw new Error(
-        `expected a number of ${unit} greater than 0 and at most ${max} (decimals allowed)`,
-      );
-    }
-    return Math.round(n * scale);
-  };
-}
+const SECONDS = { parse: decimal(1_000), unit: 'seconds, decimals allowed' } as const;
+const HOURS = { parse: decimal(3_600_000), unit: 'hours, decimals allowed' } as const;
 
-const TRUE_WORDS = new Set(['true', '1', 'yes', 'on']);
-const FALSE_WORDS = new Set(['false', '0', 'no', 'off']);
-
-const bool: Check<boolean> = (raw) => {
-  const w = raw.trim().toLowerCase();
-  if (TRUE_WORDS.has(w)) return true;
-  if (FALSE_WORDS.has(w)) return false;
-  throw new Error('expected one of true, false, 1, 0, yes, no, on, off');
-};
-
-const redisUrl: Check<string> = (raw) => {
-  let u: URL;
-  try {
-    u = new URL(raw.trim());
-  } catch {
-    throw new Error('expected a URL like redis://[:password@]host:6379[/db] or rediss://…');
-  }
-  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') {
-    throw new Error(`expected the redis:// or rediss:// scheme, got ${u.protocol}//`);
-  }
-  if (u.hostname === '') throw new Error('expected a host in the URL');
-  const db = u.pathname.replace(/^\//, '');
-  if (db !== '' && !/^\d{1,2}$/.test(db)) throw new Error('expected a database number as the path');
-  return raw.trim();
-};
-
-const clusterNodes: Check<ClusterNode[]> = (raw) =>
-  raw.split(',').map((part) => {
-    const m = /^\s*([A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\]):(\d{1,5})\s*$/.exec(part);
-    const port = m ? Number(m[2]) : 0;
-    if (!m || port < 1 || port > 65_535) {
-      throw new Error(
-        `expected a comma-separated list of host:port (port 1-65535); bad entry ${JSON.stringify(part)}`,
-      );
-    }
-    return { host: (m[1] as string).replace(/^\[|\]$/g, ''), port };
-  });
-
-function pattern(re: RegExp, what: string): Check<string> {
-  return (raw) => {
-    if (!re.test(raw)) throw new Error(`expected ${what}`);
-    return raw;
-  };
-}
-
-const token: Check<string> = (raw) => {
-  if (raw.length < MIN_TOKEN_LENGTH || /\s/.test(raw)) {
-    throw new Error(`expected at least ${MIN_TOKEN_LENGTH} characters without spaces`);
-  }
-  return raw;
-};
-
-/** Each variable, the option it sets, and how its text is checked. */
+/** Each variable, the option it sets, and how its text is read. */
 const VARIABLES = {
-  REDIS_PERSISTENCE_ENABLED: ['persistence', bool],
-  REDIS_URL: ['redisUrl', redisUrl],
-  REDIS_BATCH_SIZE: ['batchSize', intRange(1, 100_000)],
-  REDIS_FLUSH_INTERVAL: ['flushIntervalMs', positiveDecimal('seconds', 1_000, 3_600)],
-  REDIS_QUEUE_SIZE: ['maxQueueSize', intRange(1, 10_000_000)],
-  REDIS_RETENTION_HOURS: ['retentionMs', positiveDecimal('hours', 3_600_000, 24 * 366)],
-  MONITOR_BUFFER_SIZE: ['bufferSize', intRange(1, 10_000_000)],
-  REDIS_BREAKER_FAILURES: ['breakerFailures', intRange(1, 1_000)],
-  REDIS_BREAKER_RESET: ['breakerResetMs', positiveDecimal('seconds', 1_000, 86_400)],
-  REDIS_SOCKET_TIMEOUT: ['socketTimeoutMs', positiveDecimal('seconds', 1_000, 3_600)],
-  REDIS_CONNECT_TIMEOUT: ['connectTimeoutMs', positiveDecimal('seconds', 1_000, 3_600)],
-  REDIS_KEY_PREFIX: ['keyPrefix', pattern(KEY_PREFIX_PATTERN, '1 to 64 of A-Z a-z 0-9 _ . -')],
-  REDIS_CLUSTER_NODES: ['clusterNodes', clusterNodes],
-  MONITOR_INSTANCE_ID: ['instanceId', pattern(INSTANCE_ID_PATTERN, '1 to 64 of A-Z a-z 0-9 . _ -')],
-  MONITOR_HOST: ['host', pattern(/^[A-Za-z0-9.:[\]-]{1,255}$/, 'a host name or IP address')],
-  MONITOR_PORT: ['port', intRange(0, 65_535)],
-  MONITOR_TOKEN: ['token', token],
-} as const satisfies Record<string, readonly [keyof EnvConfig, Check<unknown>]>;
+  REDIS_PERSISTENCE_ENABLED: { option: 'persistence', parse: bool },
+  REDIS_URL: { option: 'redisUrl', parse: text },
+  REDIS_BATCH_SIZE: { option: 'batchSize', parse: integer },
+  REDIS_FLUSH_INTERVAL: { option: 'flushIntervalMs', ...SECONDS },
+  REDIS_QUEUE_SIZE: { option: 'maxQueueSize', parse: integer },
+  REDIS_RETENTION_HOURS: { option: 'retentionMs', ...HOURS },
+  MONITOR_BUFFER_SIZE: { option: 'bufferSize', parse: integer },
+  REDIS_BREAKER_FAILURES: { option: 'breakerFailures', parse: integer },
+  REDIS_BREAKER_RESET: { option: 'breakerResetMs', ...SECONDS },
+  REDIS_SOCKET_TIMEOUT: { option: 'socketTimeoutMs', ...SECONDS },
+  REDIS_CONNECT_TIMEOUT: { option: 'connectTimeoutMs', ...SECONDS },
+  REDIS_KEY_PREFIX: { option: 'keyPrefix', parse: text },
+  REDIS_CLUSTER_NODES: {
+    option: 'clusterNodes',
+    parse: clusterNodes,
+    unit: 'a comma-separated list of host:port',
+  },
+  MONITOR_INSTANCE_ID: { option: 'instanceId', parse: text },
+  MONITOR_HOST: { option: 'host', parse: text },
+  MONITOR_PORT: { option: 'port', parse: integer },
+  MONITOR_TOKEN: { option: 'token', parse: z.string(), isSecret: true },
+} as const satisfies Record<string, Variable>;
+
+type VariableName = keyof typeof VARIABLES;
 
 /** Names of every environment variable read by {@link configFromEnv}. */
-export const ENV_VARIABLES = Object.keys(VARIABLES) as (keyof typeof VARIABLES)[];
+export const ENV_VARIABLES = Object.keys(VARIABLES) as VariableName[];
 
-const envSchema = z.record(z.string(), z.string().optional());
+const VARIABLE_OF = new Map<string, VariableName>(
+  ENV_VARIABLES.map((name) => [VARIABLES[name].option, name]),
+);
+
+const envSchema = monitorOptionsSchema.extend({
+  host: serviceFields.host.default(SERVICE_DEFAULTS.host),
+  port: serviceFields.port.default(SERVICE_DEFAULTS.port),
+  token: serviceFields.token.optional(),
+});
+
+/** `NAME="value as given"`, a Redis password hidden and a secret not shown at all. */
+function shown(name: VariableName, raw: string): string {
+  const spec: Variable = VARIABLES[name];
+  if (spec.isSecret === true) return `${name}=(hidden)`;
+  return `${name}=${describeValue(name === 'REDIS_URL' ? redactUrl(raw) : raw)}`;
+}
+
+function configError(name: VariableName, raw: string, allowed: string): MonitorError {
+  const spec: Variable = VARIABLES[name];
+  const unit = spec.unit === undefined ? '' : ` (${spec.unit})`;
+  return new MonitorError(
+    'CM_ERR_CONFIG',
+    `${shown(name, raw)} is not allowed: ${allowed}${unit}`,
+    {
+      field: name,
+      value: spec.isSecret === true ? undefined : name === 'REDIS_URL' ? redactUrl(raw) : raw,
+    },
+  );
+}
+
+/** Option names in a message (a cross-field rule) said as the variables that set them. */
+function asVariables(message: string): string {
+  return message.replace(/\b[a-z]+[A-Z][A-Za-z]*\b/g, (word) => VARIABLE_OF.get(word) ?? word);
+}
 
 /**
- * Reads configuration from an object shaped like `process.env`. Unset and empty variables take
- * the defaults. Throws `CM_ERR_CONFIG` naming the variable, the value and what is allowed.
+ * Reads configuration from an object shaped like `process.env` (`process.env` itself included).
+ * Unset and empty variables take the defaults. Throws `CM_ERR_CONFIG` naming the variable, the
+ * value as given and what is allowed.
  */
 export function configFromEnv(env: Readonly<Record<string, string | undefined>>): EnvConfig {
-  const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new MonitorError('CM_ERR_CONFIG', 'the environment must be an object of strings');
+  if (typeof env !== 'object' || env === null) {
+    throw new MonitorError('CM_ERR_CONFIG', 'the environment must be an object like process.env');
   }
-  const { closeTimeoutMs: _close, ...envDefaults } = DEFAULTS;
-  const out: EnvConfig = {
-    ...envDefaults,
-    clusterNodes: undefined,
-    instanceId: defaultInstanceId(),
-    token: undefined,
-  };
-  const target = out as unknown as Record<string, unknown>;
+  const given = new Map<VariableName, string>();
+  const options: Record<string, unknown> = {};
   for (const name of ENV_VARIABLES) {
-    const raw = parsed.data[name];
+    const raw: unknown = env[name];
     if (raw === undefined || raw === '') continue;
-    const [option, check] = VARIABLES[name];
-    try {
-      target[option] = check(raw);
-    } catch (err) {
-      const shown = name === 'REDIS_URL' ? redactUrl(raw) : raw;
-      throw configError(name, shown, (err as Error).message);
+    if (typeof raw !== 'string') {
+      throw new MonitorError('CM_ERR_CONFIG', `${name} must be a string, got ${typeof raw}`, {
+        field: name,
+      });
     }
+    given.set(name, raw);
+    const spec: Variable = VARIABLES[name];
+    const parsed = spec.parse.safeParse(raw);
+    if (!parsed.success) throw configError(name, raw, firstIssue(parsed.error).message);
+    options[spec.option] = parsed.data;
   }
-  if (out.batchSize > out.maxQueueSize) {
-    throw configError(
-      'REDIS_BATCH_SIZE',
-      String(out.batchSize),
-      `must not exceed REDIS_QUEUE_SIZE (${out.maxQueueSize})`,
-    );
+  const parsed = envSchema.safeParse(options);
+  if (parsed.success) {
+    // Only what the environment sets (defaults included): the caller's overrides and the
+    // monitor's own defaults cover the rest.
+    const out: Record<string, unknown> = {};
+    for (const name of ENV_VARIABLES)
+      out[VARIABLES[name].option] = parsed.data[VARIABLES[name].option];
+    return out as unknown as EnvConfig;
   }
-  return out;
+  const issue = firstIssue(parsed.error);
+  const name = issue.key === undefined ? undefined : VARIABLE_OF.get(issue.key);
+  const message = asVariables(issue.message);
+  if (name === undefined || issue.key === undefined)
+    throw new MonitorError('CM_ERR_CONFIG', message);
+  // A problem inside a list (REDIS_CLUSTER_NODES): say which entry.
+  const inner = issue.path.slice(issue.key.length);
+  const allowed = inner === '' ? message : `entry ${inner}: ${message}`;
+  throw configError(name, given.get(name) ?? '', allowed);
 }

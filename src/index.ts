@@ -1,13 +1,12 @@
 export { ConnectionMonitor, type MonitorEvents, type MonitorStatus } from './monitor.js';
-export type { MonitorOptions, ResolvedOptions } from './options.js';
 export {
-  configFromEnv,
-  redactUrl,
   DEFAULTS,
-  ENV_VARIABLES,
-  type EnvConfig,
+  type MonitorOptions,
+  type ResolvedOptions,
   type ClusterNode,
-} from './config.js';
+} from './options.js';
+export { configFromEnv, ENV_VARIABLES, type EnvConfig } from './config.js';
+export { redactUrl } from './core/redact.js';
 export { MonitorError, isMonitorError, type ErrorCode } from './core/errors.js';
 export {
   NAME_PATTERN,
@@ -23,7 +22,8 @@ export {
   type MetadataValue,
   type KnownKind,
 } from './core/event.js';
-export type { TypeStats, StatsTotals } from './core/live-stats.js';
+export type { TypeStats } from './core/live-stats.js';
+export type { Aggregate, Rollup, AggregateSummary } from './core/aggregate.js';
 export {
   MAX_HISTORY_LIMIT,
   DEFAULT_HISTORY_LIMIT,
@@ -47,7 +47,7 @@ export type {
   Persistence,
   PersistenceStatus,
   PersistenceEvents,
-} from './persistence/persistence.js';
+} from './core/persistence.js';
 export {
   createMonitoringServer,
   DEFAULT_LIMITS,
@@ -80,4 +80,4 @@ export {
   type MonitorHttpOptions,
 } from './instrument/http.js';
 export type { Disposer, AdapterOptions, AdapterErrorContext } from './instrument/adapter.js';
-export { INTERNAL_CLIENT, isInternalClient, markInternalClient } from './instrument/internal.js';
+export { INTERNAL_CLIENT, isInternalClient, markInternalClient } from './core/internal.js';

@@ -2,8 +2,7 @@ import { EventEmitter } from 'node:events';
 import { configFromEnv } from './config.js';
 import { MonitorError } from './core/errors.js';
 import {
-  assertKind,
-  assertTypeName,
+  assertName,
   checkDuration,
   checkError,
   checkInput,
@@ -21,22 +20,23 @@ import {
   normalizeSeriesQuery,
   type HistoryPage,
   type HistoryQuery,
+  type QueryLimits,
   type TimeSeriesQuery,
   type TimeSeriesResult,
 } from './core/query.js';
 import { EventRing } from './core/event-ring.js';
 import { RollupStore } from './core/rollup-store.js';
 import { buildPoints } from './core/time-series.js';
-import type { MinuteRollup } from './core/rollup.js';
-import { resolveOptions, type MonitorOptions, type ResolvedOptions } from './options.js';
+import type { Rollup } from './core/aggregate.js';
 import {
   DisabledPersistence,
   type Persistence,
   type PersistenceEvents,
   type RecoveredType,
-} from './persistence/persistence.js';
-import { createRedisPersistence } from './persistence/create.js';
-import type { MonitorStatus } from './status.js';
+} from './core/persistence.js';
+import type { MonitorStatus } from './core/status.js';
+import { resolveOptions, type MonitorOptions, type ResolvedOptions } from './options.js';
+import { RedisPersistence } from './persistence/redis-persistence.js';
 
 export type { MonitorStatus };
 
@@ -90,7 +90,12 @@ export class ConnectionMonitor extends EventEmitter<MonitorEvents> {
     this.createdAt = this.options.clock.now();
     this.persistence =
       options.persistenceLayer ??
-      (this.options.persistence ? createRedisPersistence(this.options) : new DisabledPersistence());
+      (this.options.persistence
+        ? new RedisPersistence({
+            ...this.options,
+            batchIdPrefix: `${this.options.instanceId}:${this.options.bootId}`,
+          })
+        : new DisabledPersistence());
   }
 
   /** A monitor configured from an object shaped like `process.env`; `overrides` win. */
@@ -99,6 +104,7 @@ export class ConnectionMonitor extends EventEmitter<MonitorEvents> {
     overrides: MonitorOptions = {},
   ): ConnectionMonitor {
     const { host: _h, port: _p, token: _t, ...monitorOptions } = configFromEnv(env);
+    // The environment's values, then the caller's overrides (checked together once).
     return new ConnectionMonitor({ ...monitorOptions, ...overrides });
   }
 
@@ -133,7 +139,7 @@ export class ConnectionMonitor extends EventEmitter<MonitorEvents> {
     checkInput(input);
     const kind = input.kind;
     if (!this.knownKinds.has(kind)) {
-      assertKind(kind);
+      assertName(kind, 'kind');
       if (this.knownKinds.size < KNOWN_KINDS_CAP) this.knownKinds.add(kind);
     }
     const durationMs = input.durationMs === undefined ? undefined : checkDuration(input.durationMs);
@@ -181,7 +187,7 @@ export class ConnectionMonitor extends EventEmitter<MonitorEvents> {
   getStats(type?: string): Record<string, TypeStats> | TypeStats | null {
     const now = this.options.clock.now();
     if (type !== undefined) {
-      assertTypeName(type);
+      assertName(type, 'type');
       return this.types.get(type)?.stats.snapshot(type, now) ?? null;
     }
     const out: Record<string, TypeStats> = {};
@@ -193,7 +199,7 @@ export class ConnectionMonitor extends EventEmitter<MonitorEvents> {
 
   /** Up to `limit` (default 100, at most bufferSize) newest events of `type`, newest first, from memory. */
   getRecentEvents(type: string, limit = 100): ConnectionEvent[] {
-    assertTypeName(type);
+    assertName(type, 'type');
     if (!Number.isInteger(limit) || limit < 0) {
       throw new MonitorError(
         'CM_ERR_INVALID_QUERY',
@@ -212,7 +218,7 @@ export class ConnectionMonitor extends EventEmitter<MonitorEvents> {
    * for an unseen type. For exporters such as Prometheus; computed at read time, not per event.
    */
   getLatencyHistogram(type: string): { counts: number[]; sumMs: number; count: number } | null {
-    assertTypeName(type);
+    assertName(type, 'type');
     return this.types.get(type)?.stats.latencyHistogram() ?? null;
   }
 
@@ -223,10 +229,12 @@ export class ConnectionMonitor extends EventEmitter<MonitorEvents> {
 
   /**
    * A page of history, newest first, from Redis, or from memory when Redis cannot answer
-   * (`source` says which). Throws `CM_ERR_INVALID_QUERY` naming a bad parameter.
+   * (`source` says which). `limits` (the service's) bound the range. Throws
+   * `CM_ERR_INVALID_QUERY` naming a bad parameter.
    */
-  async getHistoricalData(query: HistoryQuery): Promise<HistoryPage> {
-    const q = normalizeHistoryQuery(query, this.options.clock.now(), this.options.retentionMs);
+  async getHistoricalData(query: HistoryQuery, limits?: QueryLimits): Promise<HistoryPage> {
+    const now = this.options.clock.now();
+    const q = normalizeHistoryQuery(query, now, this.options.retentionMs, limits);
     const fromRedis = await this.persistence.history(q);
     const source = fromRedis === null ? 'memory' : 'redis';
     const page = fromRedis ?? historyFromEvents(this.types.get(q.type)?.buffer ?? [], q);
@@ -235,12 +243,17 @@ export class ConnectionMonitor extends EventEmitter<MonitorEvents> {
 
   /**
    * Time series from per-minute rollups (Redis, or memory when Redis cannot answer). All types
-   * are merged when `type` is omitted. Throws `CM_ERR_INVALID_QUERY` naming a bad parameter.
+   * are merged when `type` is omitted. `limits` (the service's) bound the range and the number of
+   * points. Throws `CM_ERR_INVALID_QUERY` naming a bad parameter.
    */
-  async getTimeSeriesData(query: TimeSeriesQuery = {}): Promise<TimeSeriesResult> {
-    const q = normalizeSeriesQuery(query, this.options.clock.now(), this.options.retentionMs);
+  async getTimeSeriesData(
+    query: TimeSeriesQuery = {},
+    limits?: QueryLimits,
+  ): Promise<TimeSeriesResult> {
+    const now = this.options.clock.now();
+    const q = normalizeSeriesQuery(query, now, this.options.retentionMs, limits);
     const types = q.type === undefined ? undefined : [q.type];
-    let rollups: MinuteRollup[] | null = await this.persistence.rollups(types, q.from, q.to);
+    let rollups: Rollup[] | null = await this.persistence.rollups(types, q.from, q.to);
     const source = rollups === null ? 'memory' : 'redis';
     if (rollups === null) {
       rollups = [];
@@ -293,7 +306,7 @@ export class ConnectionMonitor extends EventEmitter<MonitorEvents> {
   }
 
   private addType(type: string): TypeState {
-    assertTypeName(type);
+    assertName(type, 'type');
     if (this.types.size >= this.options.maxTypes) {
       throw new MonitorError(
         'CM_ERR_INVALID_EVENT',

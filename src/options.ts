@@ -1,18 +1,24 @@
+/**
+ * The options of `ConnectionMonitor` and of the service: every default, range and cross-field
+ * rule, once, as one zod schema. `config.ts` maps the environment onto these same schemas, and
+ * the server's options reuse the service fields, so a rule is never written twice.
+ */
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { RedisOptions } from 'ioredis';
 import { z } from 'zod';
-import {
-  DEFAULTS,
-  INSTANCE_ID_PATTERN,
-  KEY_PREFIX_PATTERN,
-  defaultInstanceId,
-  redactUrl,
-} from './config.js';
-import type { ClusterNode } from './config.js';
 import { systemClock, type Clock } from './core/clock.js';
-import { MonitorError, describeValue } from './core/errors.js';
+import { describeValue } from './core/errors.js';
+import type { Persistence } from './core/persistence.js';
+import { redactUrl } from './core/redact.js';
+import { parseWith } from './core/validate.js';
 import { defaultLogger, type Logger } from './logger.js';
-import type { Persistence } from './persistence/persistence.js';
+
+/** A Redis Cluster seed node. */
+export interface ClusterNode {
+  host: string;
+  port: number;
+}
 
 /** Options of `ConnectionMonitor`. All optional; times in milliseconds. */
 export interface MonitorOptions {
@@ -20,7 +26,7 @@ export interface MonitorOptions {
   persistence?: boolean;
   /** `redis://` or `rediss://` URL, password allowed (never printed). Default `redis://127.0.0.1:6379`. */
   redisUrl?: string;
-  /** Events per flush. Default 100. */
+  /** Events per script call (a flush sends every waiting batch in one round trip). Default 100. */
   batchSize?: number;
   /** Time between flushes, ms. Default 5,000. */
   flushIntervalMs?: number;
@@ -61,24 +67,136 @@ export interface MonitorOptions {
   persistenceLayer?: Persistence;
 }
 
+/** Pattern for instance ids. */
+export const INSTANCE_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+/** Pattern for key prefixes. */
+export const KEY_PREFIX_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
+/** Shortest accepted service token (`MONITOR_TOKEN`, the server's `token` option). */
+export const MIN_TOKEN_LENGTH = 12;
+
+/** The default instance id: `<hostname>-<pid>`, made safe for ids. */
+export function defaultInstanceId(): string {
+  const host =
+    hostname()
+      .replace(/[^A-Za-z0-9._-]/g, '-')
+      .slice(0, 48) || 'host';
+  return `${host}-${process.pid}`;
+}
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+
+/** A duration for messages: `1 hour`, `366 days`, `1.5 s`. */
+function humanMs(ms: number): string {
+  if (ms % DAY_MS === 0) return `${ms / DAY_MS} day${ms === DAY_MS ? '' : 's'}`;
+  if (ms % HOUR_MS === 0) return `${ms / HOUR_MS} hour${ms === HOUR_MS ? '' : 's'}`;
+  return `${ms / 1000} s`;
+}
+
+/** A whole number in [min, max]; every failure says the whole rule. */
+export function wholeNumber(min: number, max: number) {
+  const error = `must be a whole number from ${min} to ${max}`;
+  return z.number({ error }).int({ error }).min(min, { error }).max(max, { error });
+}
+
+/** A positive, finite duration in ms, at most `maxMs`; the message is unit-neutral. */
+export function durationMs(maxMs: number) {
+  const error = `must be greater than 0 and at most ${humanMs(maxMs)}`;
+  return z.number({ error }).refine((n) => Number.isFinite(n) && n > 0 && n <= maxMs, { error });
+}
+
+/** `redis://` or `rediss://`, a host, an optional database number as the path. */
+export const redisUrlSchema = z.string({ error: 'must be a string' }).superRefine((raw, ctx) => {
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'must be a URL like redis://[:password@]host:6379[/db] or rediss://…',
+    });
+    return;
+  }
+  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') {
+    ctx.addIssue({
+      code: 'custom',
+      message: `must use redis:// or rediss://, not ${u.protocol}//`,
+    });
+  } else if (u.hostname === '') {
+    ctx.addIssue({ code: 'custom', message: 'must name a host (redis://host:6379)' });
+  } else if (!/^\/?(\d{1,2})?$/.test(u.pathname)) {
+    ctx.addIssue({ code: 'custom', message: 'must have a database number as its path (/0 … /99)' });
+  }
+});
+
+/** Service fields shared by the environment (`MONITOR_HOST`, …) and the server's options. */
+export const serviceFields = {
+  host: z
+    .string({ error: 'must be a host name or IP address' })
+    .regex(/^[A-Za-z0-9.:[\]-]{1,255}$/, { error: 'must be a host name or IP address' }),
+  port: wholeNumber(0, 65_535),
+  token: z
+    .string({ error: `must be a string of at least ${MIN_TOKEN_LENGTH} characters` })
+    .refine((t) => t.length >= MIN_TOKEN_LENGTH && !/\s/.test(t), {
+      error: `must be at least ${MIN_TOKEN_LENGTH} characters without spaces`,
+    }),
+} as const;
+
+/** Defaults of the service fields. */
+export const SERVICE_DEFAULTS = { host: '127.0.0.1', port: 8080 } as const;
+
+/** The plain (serialisable) monitor options, with their defaults, ranges and cross-field rules. */
+export const monitorOptionsSchema = z
+  .strictObject({
+    persistence: z.boolean({ error: 'must be true or false' }).default(true),
+    redisUrl: redisUrlSchema.default('redis://127.0.0.1:6379'),
+    batchSize: wholeNumber(1, 100_000).default(100),
+    flushIntervalMs: durationMs(HOUR_MS).default(5_000),
+    maxQueueSize: wholeNumber(1, 10_000_000).default(1_000),
+    retentionMs: durationMs(366 * DAY_MS).default(DAY_MS),
+    bufferSize: wholeNumber(1, 10_000_000).default(10_000),
+    breakerFailures: wholeNumber(1, 1_000).default(5),
+    breakerResetMs: durationMs(DAY_MS).default(30_000),
+    socketTimeoutMs: durationMs(HOUR_MS).default(5_000),
+    connectTimeoutMs: durationMs(HOUR_MS).default(5_000),
+    keyPrefix: z
+      .string({ error: 'must be 1 to 64 of A-Z a-z 0-9 _ . -' })
+      .regex(KEY_PREFIX_PATTERN, { error: 'must be 1 to 64 of A-Z a-z 0-9 _ . -' })
+      .default('connection_monitor'),
+    clusterNodes: z
+      .array(z.strictObject({ host: z.string().min(1), port: wholeNumber(1, 65_535) }), {
+        error: 'must be an array of { host, port }',
+      })
+      .min(1, { error: 'must name at least one node' })
+      .optional(),
+    instanceId: z
+      .string({ error: 'must be 1 to 64 of A-Z a-z 0-9 . _ -' })
+      .regex(INSTANCE_ID_PATTERN, { error: 'must be 1 to 64 of A-Z a-z 0-9 . _ -' })
+      .default(defaultInstanceId),
+    closeTimeoutMs: durationMs(HOUR_MS).default(10_000),
+    maxTypes: wholeNumber(1, 100_000).default(256),
+  })
+  .refine((o) => o.batchSize <= o.maxQueueSize, {
+    path: ['batchSize'],
+    error: (iss) => {
+      const o = iss.input as { maxQueueSize: number };
+      return `must not exceed maxQueueSize (${o.maxQueueSize})`;
+    },
+  });
+
+/** The plain options after defaults. */
+export type PlainOptions = z.output<typeof monitorOptionsSchema>;
+
+/** Seed defaults, in the units the options use (ms), plus the service's bind defaults. */
+export const DEFAULTS: Readonly<Omit<PlainOptions, 'instanceId' | 'clusterNodes'>> &
+  typeof SERVICE_DEFAULTS = Object.freeze({
+  ...(({ instanceId: _i, clusterNodes: _c, ...rest }) => rest)(monitorOptionsSchema.parse({})),
+  ...SERVICE_DEFAULTS,
+});
+
 /** Options after defaults, checked once. */
-export interface ResolvedOptions {
-  readonly persistence: boolean;
-  readonly redisUrl: string;
-  readonly batchSize: number;
-  readonly flushIntervalMs: number;
-  readonly maxQueueSize: number;
-  readonly retentionMs: number;
-  readonly bufferSize: number;
-  readonly breakerFailures: number;
-  readonly breakerResetMs: number;
-  readonly socketTimeoutMs: number;
-  readonly connectTimeoutMs: number;
-  readonly keyPrefix: string;
+export interface ResolvedOptions extends Readonly<Omit<PlainOptions, 'clusterNodes'>> {
   readonly clusterNodes: readonly ClusterNode[] | undefined;
-  readonly instanceId: string;
-  readonly closeTimeoutMs: number;
-  readonly maxTypes: number;
   /** Per-process nonce so ids and batch ids never repeat across restarts of the same instance. */
   readonly bootId: string;
   readonly redisOptions: Readonly<Partial<RedisOptions>>;
@@ -86,100 +204,28 @@ export interface ResolvedOptions {
   readonly logger: Logger;
 }
 
-const int = (min: number, max: number) =>
-  z
-    .number({ error: 'must be a number' })
-    .int({ error: 'must be a whole number' })
-    .min(min, { error: `must be at least ${min}` })
-    .max(max, { error: `must be at most ${max}` });
-
-const ms = (max: number) =>
-  z
-    .number({ error: 'must be a number of milliseconds' })
-    .refine((n) => Number.isFinite(n) && n > 0 && n <= max, {
-      error: `must be a finite number of milliseconds greater than 0 and at most ${max}`,
-    });
-
-const optionsSchema = z.object({
-  persistence: z.boolean({ error: 'must be true or false' }).optional(),
-  redisUrl: z
-    .string({ error: 'must be a string' })
-    .refine((u) => /^rediss?:\/\/[^\s]+$/.test(u) && URL.canParse(u), {
-      error: 'must be a redis:// or rediss:// URL',
-    })
-    .optional(),
-  batchSize: int(1, 100_000).optional(),
-  flushIntervalMs: ms(3_600_000).optional(),
-  maxQueueSize: int(1, 10_000_000).optional(),
-  retentionMs: ms(366 * 86_400_000).optional(),
-  bufferSize: int(1, 10_000_000).optional(),
-  breakerFailures: int(1, 1_000).optional(),
-  breakerResetMs: ms(86_400_000).optional(),
-  socketTimeoutMs: ms(3_600_000).optional(),
-  connectTimeoutMs: ms(3_600_000).optional(),
-  keyPrefix: z
-    .string()
-    .regex(KEY_PREFIX_PATTERN, { error: 'must be 1 to 64 of A-Z a-z 0-9 _ . -' })
-    .optional(),
-  clusterNodes: z
-    .array(z.object({ host: z.string().min(1), port: int(1, 65_535) }), {
-      error: 'must be an array of { host, port }',
-    })
-    .min(1, { error: 'must name at least one node' })
-    .optional(),
-  instanceId: z
-    .string()
-    .regex(INSTANCE_ID_PATTERN, { error: 'must be 1 to 64 of A-Z a-z 0-9 . _ -' })
-    .optional(),
-  closeTimeoutMs: ms(3_600_000).optional(),
-  maxTypes: int(1, 100_000).optional(),
-});
+/** Shows an option's value in an error: as given, with a Redis password hidden. */
+function shownOption(key: string | undefined, value: unknown): unknown {
+  return key === 'redisUrl' && typeof value === 'string' ? redactUrl(value) : value;
+}
 
 /** Merges defaults and checks invariants once. Throws `CM_ERR_CONFIG` naming the option. */
 export function resolveOptions(options: MonitorOptions = {}): ResolvedOptions {
   const { clock, logger, persistenceLayer: _layer, redisOptions, ...plain } = options;
-  const parsed = optionsSchema.safeParse(plain);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const field = issue?.path.join('.') ?? 'options';
-    const key = issue?.path[0];
-    let value: unknown = typeof key === 'string' ? (plain as Record<string, unknown>)[key] : plain;
-    if (key === 'redisUrl' && typeof value === 'string') value = redactUrl(value);
-    throw new MonitorError(
-      'CM_ERR_CONFIG',
-      `option ${field}=${describeValue(value)} is not allowed: ${issue?.message ?? 'invalid'}`,
-      { field, value },
-    );
-  }
-  const o = parsed.data;
-  const resolved: ResolvedOptions = {
-    persistence: o.persistence ?? DEFAULTS.persistence,
-    redisUrl: o.redisUrl ?? DEFAULTS.redisUrl,
-    batchSize: o.batchSize ?? DEFAULTS.batchSize,
-    flushIntervalMs: o.flushIntervalMs ?? DEFAULTS.flushIntervalMs,
-    maxQueueSize: o.maxQueueSize ?? DEFAULTS.maxQueueSize,
-    retentionMs: o.retentionMs ?? DEFAULTS.retentionMs,
-    bufferSize: o.bufferSize ?? DEFAULTS.bufferSize,
-    breakerFailures: o.breakerFailures ?? DEFAULTS.breakerFailures,
-    breakerResetMs: o.breakerResetMs ?? DEFAULTS.breakerResetMs,
-    socketTimeoutMs: o.socketTimeoutMs ?? DEFAULTS.socketTimeoutMs,
-    connectTimeoutMs: o.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
-    keyPrefix: o.keyPrefix ?? DEFAULTS.keyPrefix,
+  const o = parseWith(monitorOptionsSchema, plain, 'CM_ERR_CONFIG', 'options', (issue) => {
+    const given = issue.key === undefined ? plain : (plain as Record<string, unknown>)[issue.key];
+    const value = shownOption(issue.key, given);
+    return {
+      message: `option ${issue.path || 'options'}=${describeValue(value)} is not allowed: ${issue.message}`,
+      value,
+    };
+  });
+  return {
+    ...o,
     clusterNodes: o.clusterNodes,
-    instanceId: o.instanceId ?? defaultInstanceId(),
-    closeTimeoutMs: o.closeTimeoutMs ?? DEFAULTS.closeTimeoutMs,
-    maxTypes: o.maxTypes ?? 256,
     bootId: Date.now().toString(36) + randomBytes(3).toString('hex'),
     redisOptions: redisOptions ?? {},
     clock: clock ?? systemClock,
     logger: logger ?? defaultLogger(),
   };
-  if (resolved.batchSize > resolved.maxQueueSize) {
-    throw new MonitorError(
-      'CM_ERR_CONFIG',
-      `option batchSize=${resolved.batchSize} is not allowed: must not exceed maxQueueSize (${resolved.maxQueueSize})`,
-      { field: 'batchSize', value: resolved.batchSize },
-    );
-  }
-  return resolved;
 }

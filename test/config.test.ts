@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { configFromEnv, DEFAULTS, redactUrl } from '../src/config.js';
+import { configFromEnv } from '../src/config.js';
+import { redactUrl } from '../src/core/redact.js';
+import { DEFAULTS } from '../src/options.js';
 import { isMonitorError, type MonitorError } from '../src/core/errors.js';
 import { ConnectionMonitor } from '../src/monitor.js';
 import { silentLogger } from '../src/logger.js';
@@ -140,6 +142,22 @@ describe('configFromEnv', () => {
     expect(tokenErr.message).not.toContain('secret');
   });
 
+  it('echoes every rejected value as given, not normalised', () => {
+    const err = configError({ REDIS_URL: 'http://example.invalid:80' });
+    expect(err.message).toContain('REDIS_URL="http://example.invalid:80"');
+    expect(configError({ REDIS_FLUSH_INTERVAL: ' 0.000 ' }).message).toContain('" 0.000 "');
+    expect(configError({ REDIS_CLUSTER_NODES: 'a:1, b:99999' }).message).toContain(
+      '"a:1, b:99999"',
+    );
+  });
+
+  it('redacts a password that is not percent-encoded', () => {
+    const err = configError({ REDIS_URL: 'redis://:p4ss/w0rd@host:6379/xyz' });
+    expect(err.message).not.toContain('p4ss');
+    expect(err.message).not.toContain('w0rd');
+    expect(redactUrl('redis://u:p@ss/w@rd@h:1')).toBe('redis://u:***@h:1');
+  });
+
   it('redacts URLs', () => {
     expect(redactUrl('redis://user:pw@h:1/0')).toBe('redis://user:***@h:1/0');
     expect(redactUrl('redis://h:1')).toBe('redis://h:1');
@@ -155,6 +173,22 @@ describe('ConnectionMonitor options', () => {
     expect(m.options.bufferSize).toBe(7);
     expect(m.options.instanceId).toBe('i-1');
     expect(m.getStatus().persistence.enabled).toBe(false);
+  });
+
+  it('fromEnv takes the real process.env', () => {
+    const saved = { ...process.env };
+    try {
+      process.env.REDIS_PERSISTENCE_ENABLED = 'false';
+      process.env.MONITOR_BUFFER_SIZE = '9';
+      const m = ConnectionMonitor.fromEnv(process.env, { logger: silentLogger });
+      expect(m.options.bufferSize).toBe(9);
+      expect(m.options.persistence).toBe(false);
+    } finally {
+      for (const k of ['REDIS_PERSISTENCE_ENABLED', 'MONITOR_BUFFER_SIZE']) {
+        if (saved[k] === undefined) delete process.env[k];
+        else process.env[k] = saved[k];
+      }
+    }
   });
 
   it('fromEnv throws CM_ERR_CONFIG on a bad value', () => {

@@ -41,6 +41,9 @@ export interface EventInput {
 
 /** Pattern for connection types and kinds. */
 export const NAME_PATTERN = /^[a-z][a-z0-9_-]{0,63}$/;
+/** What {@link NAME_PATTERN} allows, for error messages. */
+export const NAME_RULE =
+  'must match ^[a-z][a-z0-9_-]{0,63}$ (lower-case letter first, then up to 63 of a-z 0-9 _ -)';
 /** Longer error messages are truncated to this many characters (ending in `…`). */
 export const MAX_ERROR_LENGTH = 1024;
 /** Most metadata keys per event. */
@@ -54,33 +57,44 @@ export const MAX_METADATA_TOTAL_LENGTH = 8192;
 /** Largest accepted timestamp (year 275760, the end of JavaScript dates). */
 export const MAX_TIMESTAMP = 8.64e15;
 
-/** Error kinds: an event is an error when its kind is one of these or it carries `error`. */
-export function isErrorEvent(kind: string, error: string | undefined): boolean {
-  return error !== undefined || kind === 'error' || kind === 'timeout';
+/** Kinds that make an event an error (so does carrying `error`). */
+export const ERROR_KINDS: readonly string[] = ['error', 'timeout'];
+const ERROR_KIND_SET: ReadonlySet<string> = new Set(ERROR_KINDS);
+
+/**
+ * The one rule for "is this an error?": its kind is one of {@link ERROR_KINDS} or it carries an
+ * `error` message. Used by live stats, the batch encoder, the history filter (generated into its
+ * Lua script) and the dashboard.
+ */
+export function isErrorEvent(kind: string, error: string | null | undefined): boolean {
+  return (error !== undefined && error !== null) || ERROR_KIND_SET.has(kind);
 }
 
-function invalid(field: string, value: unknown, allowed: string): MonitorError {
-  return new MonitorError(
-    'CM_ERR_INVALID_EVENT',
-    `invalid event: ${field} ${describeValue(value)} — ${allowed}`,
-    { field, value: typeof value === 'string' ? value.slice(0, 80) : value },
-  );
+function invalid(
+  field: string,
+  value: unknown,
+  allowed: string,
+  code: 'CM_ERR_INVALID_EVENT' | 'CM_ERR_INVALID_QUERY' = 'CM_ERR_INVALID_EVENT',
+): MonitorError {
+  const what = code === 'CM_ERR_INVALID_EVENT' ? 'event' : 'query';
+  return new MonitorError(code, `invalid ${what}: ${field} ${describeValue(value)} — ${allowed}`, {
+    field,
+    value: typeof value === 'string' ? value.slice(0, 80) : value,
+  });
 }
 
-/** Throws `CM_ERR_INVALID_EVENT` unless `type` matches {@link NAME_PATTERN}. */
-export function assertTypeName(type: unknown, field = 'type'): asserts type is string {
-  if (typeof type !== 'string' || !NAME_PATTERN.test(type)) {
-    throw invalid(
-      field,
-      type,
-      'must match ^[a-z][a-z0-9_-]{0,63}$ (lower-case letter first, then up to 63 of a-z 0-9 _ -)',
-    );
+/**
+ * The one check of a connection type or kind name: throws `code` (an invalid event by default,
+ * or an invalid query) naming `field` unless `value` matches {@link NAME_PATTERN}.
+ */
+export function assertName(
+  value: unknown,
+  field: string,
+  code: 'CM_ERR_INVALID_EVENT' | 'CM_ERR_INVALID_QUERY' = 'CM_ERR_INVALID_EVENT',
+): asserts value is string {
+  if (typeof value !== 'string' || !NAME_PATTERN.test(value)) {
+    throw invalid(field, value, NAME_RULE, code);
   }
-}
-
-/** Throws `CM_ERR_INVALID_EVENT` unless `kind` matches {@link NAME_PATTERN}. */
-export function assertKind(kind: unknown): asserts kind is string {
-  assertTypeName(kind, 'kind');
 }
 
 /** Validates a duration: finite and ≥ 0. */

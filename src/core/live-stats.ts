@@ -1,19 +1,11 @@
-import { HISTOGRAM_BUCKETS, estimatePercentiles } from './histogram.js';
-
-/** Running totals of one type; the same fields are kept in the Redis stats hash. */
-export interface StatsTotals {
-  events: number;
-  errors: number;
-  kinds: Record<string, number>;
-  durSum: number;
-  durCount: number;
-  durMin: number | null;
-  durMax: number | null;
-  firstAt: number | null;
-  lastAt: number | null;
-  /** Sparse log-scale latency histogram (see histogram.ts). */
-  hist: Record<number, number>;
-}
+import {
+  addEvent,
+  emptyAggregate,
+  mergeAggregate,
+  summarize,
+  type Aggregate,
+} from './aggregate.js';
+import { HISTOGRAM_BUCKETS } from './histogram.js';
 
 /** Live stats of one connection type, as returned by `getStats`. */
 export interface TypeStats {
@@ -46,18 +38,12 @@ export interface TypeStats {
 
 const RATE_WINDOW_S = 60;
 
-/** Running stats of one type. `add` is O(1) and allocation-free for known kinds. */
+/**
+ * Running stats of one type: an {@link Aggregate} (with a dense histogram: one per type, updated
+ * on every event) plus a 60-second rate window. `add` is O(1) and allocation-free for known kinds.
+ */
 export class LiveStats {
-  private events = 0;
-  private errors = 0;
-  private readonly kinds = new Map<string, number>();
-  private durSum = 0;
-  private durCount = 0;
-  private durMin = Number.POSITIVE_INFINITY;
-  private durMax = Number.NEGATIVE_INFINITY;
-  private firstAt = Number.POSITIVE_INFINITY;
-  private lastAt = Number.NEGATIVE_INFINITY;
-  private readonly hist = new Float64Array(HISTOGRAM_BUCKETS);
+  private readonly totals: Aggregate = emptyAggregate(new Float64Array(HISTOGRAM_BUCKETS));
   private readonly rateSecond = new Float64Array(RATE_WINDOW_S).fill(-1);
   private readonly rateCount = new Float64Array(RATE_WINDOW_S);
 
@@ -69,45 +55,16 @@ export class LiveStats {
     durationMs: number | undefined,
     bucket: number,
   ): void {
-    this.events++;
-    if (isError) this.errors++;
-    this.kinds.set(kind, (this.kinds.get(kind) ?? 0) + 1);
-    if (durationMs !== undefined) {
-      this.durSum += durationMs;
-      this.durCount++;
-      if (durationMs > this.durMax) this.durMax = durationMs;
-      if (durationMs < this.durMin) this.durMin = durationMs;
-      this.hist[bucket] = (this.hist[bucket] ?? 0) + 1;
-    }
-    if (timestamp < this.firstAt) this.firstAt = timestamp;
-    if (timestamp > this.lastAt) this.lastAt = timestamp;
-    const second = Math.floor(timestamp / 1000);
-    const slot = second % RATE_WINDOW_S;
-    if (this.rateSecond[slot] !== second) {
-      this.rateSecond[slot] = second;
-      this.rateCount[slot] = 0;
-    }
-    this.rateCount[slot] = (this.rateCount[slot] ?? 0) + 1;
+    addEvent(this.totals, kind, timestamp, isError, durationMs, bucket);
+    this.addToRate(timestamp);
   }
 
   /** Adds recovered totals (from Redis) to these stats. */
-  addTotals(t: StatsTotals): void {
-    this.events += t.events;
-    this.errors += t.errors;
-    for (const k in t.kinds) this.kinds.set(k, (this.kinds.get(k) ?? 0) + (t.kinds[k] ?? 0));
-    this.durSum += t.durSum;
-    this.durCount += t.durCount;
-    if (t.durMax !== null && t.durMax > this.durMax) this.durMax = t.durMax;
-    if (t.durMin !== null && t.durMin < this.durMin) this.durMin = t.durMin;
-    if (t.firstAt !== null && t.firstAt < this.firstAt) this.firstAt = t.firstAt;
-    if (t.lastAt !== null && t.lastAt > this.lastAt) this.lastAt = t.lastAt;
-    for (const b in t.hist) {
-      const i = Number(b);
-      if (i >= 0 && i < HISTOGRAM_BUCKETS) this.hist[i] = (this.hist[i] ?? 0) + (t.hist[i] ?? 0);
-    }
+  addTotals(t: Aggregate): void {
+    mergeAggregate(this.totals, t);
   }
 
-  /** Counts recovered events toward the current rate (their totals come from `addTotals`). */
+  /** Counts an event toward the current rate (recovered ones get their totals from `addTotals`). */
   addToRate(timestamp: number): void {
     const second = Math.floor(timestamp / 1000);
     const slot = second % RATE_WINDOW_S;
@@ -120,38 +77,36 @@ export class LiveStats {
 
   /** Counts per log-scale bucket (dense copy), with the sum and count of durations. */
   latencyHistogram(): { counts: number[]; sumMs: number; count: number } {
-    return { counts: Array.from(this.hist), sumMs: this.durSum, count: this.durCount };
+    return {
+      counts: Array.from(this.totals.hist as Float64Array),
+      sumMs: this.totals.durSum,
+      count: this.totals.durCount,
+    };
   }
 
   /** A snapshot for `getStats`. */
   snapshot(type: string, nowMs: number): TypeStats {
-    const hasDur = this.durCount > 0;
-    const [p50, p95, p99] = estimatePercentiles(
-      this.hist,
-      this.durCount,
-      hasDur ? this.durMin : 0,
-      hasDur ? this.durMax : 0,
-      [0.5, 0.95, 0.99],
-    );
+    const t = this.totals;
+    const s = summarize(t);
     const nowSecond = Math.floor(nowMs / 1000);
     let recent = 0;
     for (let i = 0; i < RATE_WINDOW_S; i++) {
-      const s = this.rateSecond[i] ?? -1;
-      if (s > nowSecond - RATE_WINDOW_S && s <= nowSecond) recent += this.rateCount[i] ?? 0;
+      const sec = this.rateSecond[i] ?? -1;
+      if (sec > nowSecond - RATE_WINDOW_S && sec <= nowSecond) recent += this.rateCount[i] ?? 0;
     }
     return {
       type,
-      events: this.events,
-      errors: this.errors,
-      errorRate: this.events === 0 ? 0 : this.errors / this.events,
-      kinds: Object.fromEntries(this.kinds),
-      avgDurationMs: hasDur ? this.durSum / this.durCount : null,
-      p50DurationMs: p50 ?? null,
-      p95DurationMs: p95 ?? null,
-      p99DurationMs: p99 ?? null,
-      maxDurationMs: hasDur ? this.durMax : null,
-      firstEventAt: this.events > 0 && Number.isFinite(this.firstAt) ? this.firstAt : null,
-      lastEventAt: this.events > 0 && Number.isFinite(this.lastAt) ? this.lastAt : null,
+      events: t.events,
+      errors: t.errors,
+      errorRate: s.errorRate ?? 0,
+      kinds: { ...t.kinds },
+      avgDurationMs: s.avgDurationMs,
+      p50DurationMs: s.p50DurationMs,
+      p95DurationMs: s.p95DurationMs,
+      p99DurationMs: s.p99DurationMs,
+      maxDurationMs: s.maxDurationMs,
+      firstEventAt: t.events > 0 ? t.firstAt : null,
+      lastEventAt: t.events > 0 ? t.lastAt : null,
       eventsPerSecond: recent / RATE_WINDOW_S,
     };
   }

@@ -1,6 +1,6 @@
 import type { ConnectionEvent } from './event.js';
 import { MonitorError, describeValue } from './errors.js';
-import { assertTypeName, isErrorEvent } from './event.js';
+import { assertName, isErrorEvent } from './event.js';
 import { BUCKET_SIZES_MS, type TimeSeriesPoint } from './time-series.js';
 
 /** Most events one history page returns. */
@@ -54,6 +54,17 @@ export interface TimeSeriesResult {
   points: TimeSeriesPoint[];
   source: 'redis' | 'memory';
   clipped: boolean;
+}
+
+/**
+ * Limits a caller (the service) puts on queries on top of the monitor's own rules. A query over
+ * them is refused with `CM_ERR_INVALID_QUERY` naming the parameter to change.
+ */
+export interface QueryLimits {
+  /** Longest `from`…`to` span after clipping to retention, ms (error names `from`). */
+  readonly maxRangeMs?: number;
+  /** Most points of a time series (error names `bucket`). */
+  readonly maxPoints?: number;
 }
 
 /** A history cursor: strictly older than (timestamp, id) in newest-first order. */
@@ -157,19 +168,30 @@ function range(
   return { from, to, clipped };
 }
 
-/** Validates and normalises a history query; throws `CM_ERR_INVALID_QUERY` naming the parameter. */
+function checkSpan(from: number, to: number, limits: QueryLimits): void {
+  if (limits.maxRangeMs !== undefined && to - from > limits.maxRangeMs) {
+    throw bad(
+      'from',
+      from,
+      `from…to spans ${to - from} ms: at most ${limits.maxRangeMs} ms per query`,
+    );
+  }
+}
+
+/**
+ * Validates and normalises a history query, once; throws `CM_ERR_INVALID_QUERY` naming the
+ * parameter (the `limits` included).
+ */
 export function normalizeHistoryQuery(
   q: HistoryQuery,
   now: number,
   retentionMs: number,
+  limits: QueryLimits = {},
 ): NormalizedHistoryQuery {
   if (typeof q !== 'object' || q === null) throw bad('query', q, 'must be an object');
-  try {
-    assertTypeName(q.type);
-  } catch {
-    throw bad('type', q.type, 'must be a connection type matching ^[a-z][a-z0-9_-]{0,63}$');
-  }
+  assertName(q.type, 'type', 'CM_ERR_INVALID_QUERY');
   const { from, to, clipped } = range(q.from, q.to, now, retentionMs, retentionMs);
+  checkSpan(from, to, limits);
   let limit = DEFAULT_HISTORY_LIMIT;
   if (q.limit !== undefined) {
     const n = typeof q.limit === 'string' && /^\d+$/.test(q.limit) ? Number(q.limit) : q.limit;
@@ -178,13 +200,7 @@ export function normalizeHistoryQuery(
     }
     limit = n;
   }
-  if (q.kind !== undefined) {
-    try {
-      assertTypeName(q.kind, 'kind');
-    } catch {
-      throw bad('kind', q.kind, 'must match ^[a-z][a-z0-9_-]{0,63}$');
-    }
-  }
+  if (q.kind !== undefined) assertName(q.kind, 'kind', 'CM_ERR_INVALID_QUERY');
   if (q.errorsOnly !== undefined && typeof q.errorsOnly !== 'boolean') {
     throw bad('errorsOnly', q.errorsOnly, 'must be true or false');
   }
@@ -200,22 +216,29 @@ export function normalizeHistoryQuery(
   };
 }
 
-/** Validates and normalises a time-series query. */
+/**
+ * Validates and normalises a time-series query, once; throws `CM_ERR_INVALID_QUERY` naming the
+ * parameter (the `limits` included).
+ */
 export function normalizeSeriesQuery(
   q: TimeSeriesQuery,
   now: number,
   retentionMs: number,
+  limits: QueryLimits = {},
 ): NormalizedSeriesQuery {
   if (typeof q !== 'object' || q === null) throw bad('query', q, 'must be an object');
-  if (q.type !== undefined) {
-    try {
-      assertTypeName(q.type);
-    } catch {
-      throw bad('type', q.type, 'must be a connection type matching ^[a-z][a-z0-9_-]{0,63}$');
-    }
-  }
+  if (q.type !== undefined) assertName(q.type, 'type', 'CM_ERR_INVALID_QUERY');
   const bucketMs = parseBucket(q.bucketMs);
   const { from, to, clipped } = range(q.from, q.to, now, retentionMs, DEFAULT_SERIES_RANGE_MS);
+  checkSpan(from, to, limits);
+  const points = Math.floor(to / bucketMs) - Math.floor(from / bucketMs) + 1;
+  if (limits.maxPoints !== undefined && points > limits.maxPoints) {
+    throw bad(
+      'bucket',
+      q.bucketMs,
+      `${bucketMs} ms over ${to - from} ms gives ${points} points: at most ${limits.maxPoints}; use a larger bucket or a shorter range`,
+    );
+  }
   return { type: q.type, from, to, bucketMs, clipped };
 }
 

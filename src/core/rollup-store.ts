@@ -1,22 +1,16 @@
-import {
-  addToRollup,
-  emptyRollup,
-  mergeRollup,
-  minuteOf,
-  MINUTE_MS,
-  type MinuteRollup,
-} from './rollup.js';
+import { addEvent, copyAggregate, emptyRollup, mergeAggregate, type Rollup } from './aggregate.js';
+import { minuteOf, MINUTE_MS } from './time-series.js';
 
 /**
  * Per-minute rollups of one type kept in memory for `retentionMs`; answers time-series queries
  * when Redis is off or unavailable.
  */
 export class RollupStore {
-  private readonly minutes = new Map<number, MinuteRollup>();
-  private current: MinuteRollup | undefined;
+  private readonly minutes = new Map<number, Rollup>();
+  private current: Rollup | undefined;
   private newestMinute = Number.NEGATIVE_INFINITY;
   /** Recovered rollups not parsed yet (see {@link addLater}). */
-  private pending: (() => MinuteRollup[])[] = [];
+  private pending: (() => Rollup[])[] = [];
 
   constructor(private readonly retentionMs: number) {}
 
@@ -42,36 +36,36 @@ export class RollupStore {
       }
       this.current = r;
     }
-    addToRollup(r, kind, isError, durationMs, bucket);
+    addEvent(r, kind, timestamp, isError, durationMs, bucket);
   }
 
   /** Merges a whole minute rollup (recovered from Redis) into memory. */
-  addRollup(r: MinuteRollup): void {
+  addRollup(r: Rollup): void {
     const existing = this.minutes.get(r.t);
     if (existing === undefined) {
-      this.minutes.set(r.t, { ...r, kinds: { ...r.kinds }, hist: { ...r.hist } });
+      this.minutes.set(r.t, copyAggregate(r));
       if (r.t > this.newestMinute) {
         this.newestMinute = r.t;
         this.trim();
       }
     } else {
-      mergeRollup(existing, r);
+      mergeAggregate(existing, r);
     }
   }
 
   /** Merges rollups produced by `load` the first time they are needed (recovery stays cheap). */
-  addLater(load: () => MinuteRollup[]): void {
+  addLater(load: () => Rollup[]): void {
     this.pending.push(load);
   }
 
   /** Rollups whose minute starts in [from, to], in ascending order. */
-  range(from: number, to: number): MinuteRollup[] {
+  range(from: number, to: number): Rollup[] {
     if (this.pending.length > 0) {
       const loads = this.pending;
       this.pending = [];
       for (const load of loads) for (const r of load()) this.addRollup(r);
     }
-    const out: MinuteRollup[] = [];
+    const out: Rollup[] = [];
     for (const r of this.minutes.values()) if (r.t >= minuteOf(from) && r.t <= to) out.push(r);
     return out.sort((a, b) => a.t - b.t);
   }

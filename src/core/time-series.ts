@@ -1,5 +1,19 @@
-import { estimatePercentiles } from './histogram.js';
-import { emptyRollup, mergeRollup, minuteOf, MINUTE_MS, type MinuteRollup } from './rollup.js';
+import {
+  copyAggregate,
+  emptyRollup,
+  mergeAggregate,
+  summarize,
+  type AggregateSummary,
+  type Rollup,
+} from './aggregate.js';
+
+/** One minute, in ms. */
+export const MINUTE_MS = 60_000;
+
+/** Start of the minute containing `timestamp`. */
+export function minuteOf(timestamp: number): number {
+  return Math.floor(timestamp / MINUTE_MS) * MINUTE_MS;
+}
 
 /** Accepted bucket sizes: 1 min, 5 min, 15 min, 1 h. */
 export const BUCKET_SIZES_MS = [60_000, 300_000, 900_000, 3_600_000] as const;
@@ -7,22 +21,13 @@ export const BUCKET_SIZES_MS = [60_000, 300_000, 900_000, 3_600_000] as const;
 export type BucketMs = (typeof BUCKET_SIZES_MS)[number];
 
 /** One time-series point. Empty buckets have zero counts and null rates and latencies. */
-export interface TimeSeriesPoint {
+export interface TimeSeriesPoint extends AggregateSummary {
   /** Bucket start, Unix epoch ms (a multiple of bucketMs since the epoch, UTC). */
   t: number;
   events: number;
   errors: number;
-  /** errors / events; null for an empty bucket. */
-  errorRate: number | null;
   /** Count per kind. */
   kinds: Record<string, number>;
-  avgDurationMs: number | null;
-  /** Histogram estimates, within ±4.4 % of the exact nearest-rank percentile. */
-  p50DurationMs: number | null;
-  p95DurationMs: number | null;
-  p99DurationMs: number | null;
-  minDurationMs: number | null;
-  maxDurationMs: number | null;
 }
 
 /** Start of the bucket containing `t`. */
@@ -35,7 +40,7 @@ export function bucketStart(t: number, bucketMs: number): number {
  * bucket in the range is present, empty ones included.
  */
 export function buildPoints(
-  rollups: Iterable<MinuteRollup>,
+  rollups: Iterable<Rollup>,
   from: number,
   to: number,
   bucketMs: number,
@@ -45,7 +50,7 @@ export function buildPoints(
   const count = Math.floor((last - first) / bucketMs) + 1;
   // Per bucket: the single rollup that falls in it (the usual case at 1-minute buckets, used as
   // is), or a merged copy once a second one arrives.
-  const acc = new Array<MinuteRollup | undefined>(count);
+  const acc = new Array<Rollup | undefined>(count);
   const owned = new Uint8Array(count);
   const minFrom = minuteOf(from);
   for (const r of rollups) {
@@ -58,12 +63,11 @@ export function buildPoints(
     } else {
       let target = slot;
       if (owned[i] === 0) {
-        target = emptyRollup(first + i * bucketMs);
-        mergeRollup(target, slot);
+        target = { ...copyAggregate(slot), t: first + i * bucketMs };
         acc[i] = target;
         owned[i] = 1;
       }
-      mergeRollup(target, r);
+      mergeAggregate(target, r);
     }
   }
   const points = new Array<TimeSeriesPoint>(count);
@@ -76,27 +80,6 @@ export function buildPoints(
 }
 
 /** Turns an aggregate into a point starting at `t` (default: the aggregate's own start). */
-export function toPoint(r: MinuteRollup, t: number = r.t): TimeSeriesPoint {
-  const [p50, p95, p99] = estimatePercentiles(
-    r.hist,
-    r.durCount,
-    r.durMin ?? 0,
-    r.durMax ?? 0,
-    [0.5, 0.95, 0.99],
-  );
-  return {
-    t,
-    events: r.events,
-    errors: r.errors,
-    errorRate: r.events === 0 ? null : r.errors / r.events,
-    kinds: { ...r.kinds },
-    avgDurationMs: r.durCount === 0 ? null : r.durSum / r.durCount,
-    p50DurationMs: p50 ?? null,
-    p95DurationMs: p95 ?? null,
-    p99DurationMs: p99 ?? null,
-    minDurationMs: r.durMin,
-    maxDurationMs: r.durMax,
-  };
+export function toPoint(r: Rollup, t: number = r.t): TimeSeriesPoint {
+  return { t, events: r.events, errors: r.errors, kinds: { ...r.kinds }, ...summarize(r) };
 }
-
-export { MINUTE_MS };

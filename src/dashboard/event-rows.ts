@@ -1,3 +1,4 @@
+import { isErrorEvent } from '../core/event.js';
 import { el } from './dom.js';
 import { formatDateTime, formatMs } from './format.js';
 import { typeColor } from './theme.js';
@@ -13,7 +14,7 @@ export function eventRows(
 ): HTMLTableRowElement[] {
   const rows: HTMLTableRowElement[] = [];
   for (const [i, e] of events.entries()) {
-    const isError = e.error !== undefined || e.kind === 'error';
+    const isError = isErrorEvent(e.kind, e.error);
     const detailId = `${idPrefix}-${i}`;
     const time = formatDateTime(e.timestamp);
     const toggle = el('button', {

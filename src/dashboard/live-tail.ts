@@ -1,3 +1,4 @@
+import { isErrorEvent } from '../core/event.js';
 import { el, setText } from './dom.js';
 import { formatMs, formatTimeShort } from './format.js';
 import { typeColor } from './theme.js';
@@ -79,7 +80,7 @@ export class LiveTail {
     this.pending = [];
     const now = Date.now();
     const rows = batch.reverse().map((e) => {
-      const isError = e.error !== undefined || e.kind === 'error';
+      const isError = isErrorEvent(e.kind, e.error);
       return el(
         'li',
         { class: isError ? 'tail-row is-error' : 'tail-row' },

@@ -71,7 +71,6 @@ export class StatusBar {
   update(status: ServiceStatus): void {
     const p = status.persistence;
     this.instances.add(status.instance);
-    for (const id of status.instances ?? []) this.instances.add(id);
     const i = this.items;
     const set = (key: string, text: string, tone?: 'ok' | 'warn' | 'bad' | '') => {
       const it = i[key];

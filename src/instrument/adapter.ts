@@ -1,9 +1,11 @@
 /**
- * What every adapter shares: option checks, the attach guard, and a recorder that never throws
- * into the instrumented code.
+ * What every adapter shares: option parsing (zod, like every other option), the attach guard,
+ * and a recorder that never throws into the instrumented code.
  */
+import { z } from 'zod';
 import { MonitorError, describeValue, isMonitorError } from '../core/errors.js';
-import { NAME_PATTERN, type EventInput } from '../core/event.js';
+import type { EventInput } from '../core/event.js';
+import { parseWith } from '../core/validate.js';
 import type { ConnectionMonitor } from '../monitor.js';
 
 /** Removes everything an adapter attached. Idempotent: later calls do nothing. */
@@ -28,38 +30,53 @@ export interface AdapterOptions {
   onError?: (error: unknown, context: AdapterErrorContext) => void;
 }
 
-/** Throws `CM_ERR_CONFIG` unless `type` is a valid connection type name. */
-export function checkTypeOption(type: unknown, field = 'type'): string {
-  if (typeof type !== 'string' || !NAME_PATTERN.test(type)) {
-    throw new MonitorError(
-      'CM_ERR_CONFIG',
-      `invalid option ${field}: ${describeValue(type)} — must match ^[a-z][a-z0-9_-]{0,63}$`,
-      { field, value: type },
-    );
-  }
-  return type;
+/** The options every adapter accepts, as a zod shape to extend. */
+export const adapterOptionsShape = {
+  onError: z
+    .custom<AdapterOptions['onError']>((v) => typeof v === 'function', {
+      error: 'must be a function (error, context) => void',
+    })
+    .optional(),
+};
+
+/** A whole number of milliseconds in [0, 2^31 − 1] (what timers accept). */
+export const timerMsSchema = z
+  .number({ error: 'must be a number of milliseconds from 0 to 2147483647' })
+  .min(0, { error: 'must be a number of milliseconds from 0 to 2147483647' })
+  .max(2 ** 31 - 1, { error: 'must be a number of milliseconds from 0 to 2147483647' });
+
+/**
+ * Validates an adapter's arguments: `monitor` must be a ConnectionMonitor and `options` match
+ * `schema`. Throws `CM_ERR_CONFIG` naming the option (`routes[0].type`), its value and the rule.
+ */
+export function parseAdapterOptions<S extends z.ZodType>(
+  adapter: string,
+  monitor: unknown,
+  schema: S,
+  options: unknown,
+): z.output<S> {
+  checkMonitor(monitor);
+  return parseWith(schema, options ?? {}, 'CM_ERR_CONFIG', 'options', (issue) => {
+    const value = describeValue(valueAt(options, issue.path));
+    return {
+      message: `${adapter}: invalid option ${issue.path || 'options'}: ${value} — ${issue.message}`,
+      value,
+    };
+  });
 }
 
-/** Throws `CM_ERR_CONFIG` unless `value` is undefined or a finite number in [min, max]. */
-export function checkNumberOption(
-  value: unknown,
-  field: string,
-  min: number,
-  max: number,
-): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
-    throw new MonitorError(
-      'CM_ERR_CONFIG',
-      `invalid option ${field}: ${describeValue(value)} — must be a number from ${min} to ${max}`,
-      { field, value },
-    );
+/** The value at a `routes[0].type` path (for the error message). */
+function valueAt(root: unknown, path: string): unknown {
+  let v = root;
+  for (const key of path.split(/\.|\[|\]/).filter((k) => k !== '')) {
+    if (typeof v !== 'object' || v === null) return undefined;
+    v = (v as Record<string, unknown>)[key];
   }
-  return value;
+  return v;
 }
 
 /** Throws `CM_ERR_CONFIG` unless `monitor` looks like a ConnectionMonitor. */
-export function checkMonitor(monitor: unknown): asserts monitor is ConnectionMonitor {
+function checkMonitor(monitor: unknown): asserts monitor is ConnectionMonitor {
   if (
     typeof monitor !== 'object' ||
     monitor === null ||

@@ -5,15 +5,15 @@
  * `undici:request:trailers` and `undici:request:error`.
  */
 import diagnostics from 'node:diagnostics_channel';
-import { MonitorError, describeValue } from '../core/errors.js';
+import { z } from 'zod';
+import { nameSchema } from '../core/validate.js';
 import type { ConnectionMonitor } from '../monitor.js';
 import {
   SafeRecorder,
-  checkMonitor,
+  adapterOptionsShape,
   guarded,
-  checkNumberOption,
-  checkTypeOption,
   claimTarget,
+  parseAdapterOptions,
   stripQuery,
   type AdapterOptions,
   type Disposer,
@@ -52,6 +52,31 @@ export interface MonitorHttpOptions extends AdapterOptions {
   /** Record a `request` event when each request starts. Default `true`. */
   requestEvents?: boolean;
 }
+
+const routeSchema = z.strictObject({
+  type: nameSchema,
+  host: z.union([z.string().min(1), z.instanceof(RegExp)], {
+    error: 'must be a host name or a RegExp',
+  }),
+  port: z
+    .number({ error: 'must be a whole number from 0 to 65535' })
+    .int({ error: 'must be a whole number from 0 to 65535' })
+    .min(0, { error: 'must be a whole number from 0 to 65535' })
+    .max(65_535, { error: 'must be a whole number from 0 to 65535' })
+    .optional(),
+});
+
+const optionsSchema = z.strictObject({
+  ...adapterOptionsShape,
+  routes: z.array(routeSchema, { error: 'must be an array of routes { type, host, port? }' }),
+  defaultType: nameSchema.optional(),
+  timeoutMs: z
+    .number({ error: 'must be a number of milliseconds from 0 to 2147483648' })
+    .min(0, { error: 'must be a number of milliseconds from 0 to 2147483648' })
+    .max(2 ** 31, { error: 'must be a number of milliseconds from 0 to 2147483648' })
+    .optional(),
+  requestEvents: z.boolean({ error: 'must be true or false' }).default(true),
+});
 
 interface CompiledRoute {
   readonly recorder: SafeRecorder;
@@ -121,52 +146,32 @@ const HTTP_TARGET = {};
  * Query strings, headers (so `Authorization`) and bodies are never read.
  *
  * A response whose body is never consumed and does not fit undici's buffer never completes, so it
- * gets no `response` event (its state is held weakly and freed with the request).
+ * gets no `response` event (its state is dropped once {@link IN_FLIGHT_MAX} newer requests are in
+ * flight).
  *
  * @returns a disposer that unsubscribes from every channel.
  * @throws MonitorError `CM_ERR_CONFIG` for a bad option, or when `monitorHttp` is already attached
  *   for this monitor (field `target`): pass all routes in one call.
  */
 export function monitorHttp(monitor: ConnectionMonitor, options: MonitorHttpOptions): Disposer {
-  checkMonitor(monitor);
-  if (typeof options !== 'object' || options === null || !Array.isArray(options.routes)) {
-    throw new MonitorError('CM_ERR_CONFIG', 'invalid option routes: must be an array of routes', {
-      field: 'routes',
-      value: describeValue((options as { routes?: unknown } | null)?.routes),
-    });
-  }
-  const timeoutMs = checkNumberOption(options.timeoutMs, 'timeoutMs', 0, 2 ** 31);
-  const hasRequestEvents = options.requestEvents ?? true;
+  const o = parseAdapterOptions('monitorHttp', monitor, optionsSchema, options);
+  const timeoutMs = o.timeoutMs;
+  const hasRequestEvents = o.requestEvents;
   const recorders = new Map<string, SafeRecorder>();
   const recorderFor = (type: string): SafeRecorder => {
     let r = recorders.get(type);
     if (r === undefined) {
-      r = new SafeRecorder(monitor, type, 'http', options.onError, () => dispose());
+      r = new SafeRecorder(monitor, type, 'http', o.onError, () => dispose());
       recorders.set(type, r);
     }
     return r;
   };
-  const routes: CompiledRoute[] = options.routes.map((route, i) => {
-    const type = checkTypeOption(route?.type, `routes[${i}].type`);
-    const host = route.host;
-    if (!(host instanceof RegExp) && (typeof host !== 'string' || host.length === 0)) {
-      throw new MonitorError(
-        'CM_ERR_CONFIG',
-        `invalid option routes[${i}].host: ${describeValue(host)} — must be a host name or a RegExp`,
-        { field: `routes[${i}].host`, value: describeValue(host) },
-      );
-    }
-    const port = checkNumberOption(route.port, `routes[${i}].port`, 0, 65535);
-    return {
-      recorder: recorderFor(type),
-      host: typeof host === 'string' ? host.toLowerCase() : host,
-      port,
-    };
-  });
-  const defaultRecorder =
-    options.defaultType === undefined
-      ? undefined
-      : recorderFor(checkTypeOption(options.defaultType, 'defaultType'));
+  const routes: CompiledRoute[] = o.routes.map(({ type, host, port }) => ({
+    recorder: recorderFor(type),
+    host: typeof host === 'string' ? host.toLowerCase() : host,
+    port,
+  }));
+  const defaultRecorder = o.defaultType === undefined ? undefined : recorderFor(o.defaultType);
   const release = claimTarget(HTTP_TARGET, monitor, 'monitorHttp');
 
   // Origins repeat (one per backend), so route matching runs once per origin, not per request.

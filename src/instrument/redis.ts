@@ -8,18 +8,20 @@
  * the prototype), and removes it on dispose.
  */
 import type { Cluster, Redis } from 'ioredis';
-import { MonitorError, describeValue } from '../core/errors.js';
+import { z } from 'zod';
+import { nameSchema } from '../core/validate.js';
+import { MonitorError } from '../core/errors.js';
 import type { ConnectionMonitor } from '../monitor.js';
 import {
   SafeRecorder,
-  checkMonitor,
-  checkNumberOption,
-  checkTypeOption,
+  adapterOptionsShape,
   claimTarget,
+  parseAdapterOptions,
   type AdapterOptions,
   type Disposer,
 } from './adapter.js';
-import { isInternalClient, warnRefusedOnce } from './internal.js';
+import { isInternalClient } from '../core/internal.js';
+import { warnRefusedOnce } from './internal.js';
 
 /** Which commands get latency events. */
 export type RedisCommandsOption = 'all' | 'none' | { sampleRate: number };
@@ -36,6 +38,26 @@ export interface MonitorRedisClientOptions extends AdapterOptions {
   /** Record a `request` event when a sampled command is sent. Default `true`. */
   requestEvents?: boolean;
 }
+
+const optionsSchema = z.strictObject({
+  ...adapterOptionsShape,
+  type: nameSchema.default('redis'),
+  commands: z
+    .union(
+      [
+        z.enum(['all', 'none']),
+        z.strictObject({
+          sampleRate: z
+            .number({ error: 'must be a number from 0 to 1' })
+            .min(0, { error: 'must be a number from 0 to 1' })
+            .max(1, { error: 'must be a number from 0 to 1' }),
+        }),
+      ],
+      { error: "must be 'all', 'none' or { sampleRate: 0…1 }" },
+    )
+    .default('all'),
+  requestEvents: z.boolean({ error: 'must be true or false' }).default(true),
+});
 
 /** What the adapter reads from an ioredis command. */
 interface ObservedCommand {
@@ -74,7 +96,7 @@ export function monitorRedisClient(
   monitor: ConnectionMonitor,
   options: MonitorRedisClientOptions = {},
 ): Disposer {
-  checkMonitor(monitor);
+  const o = parseAdapterOptions('monitorRedisClient', monitor, optionsSchema, options);
   if (
     typeof client !== 'object' ||
     client === null ||
@@ -87,9 +109,9 @@ export function monitorRedisClient(
       { field: 'client' },
     );
   }
-  const type = checkTypeOption(options.type ?? 'redis');
-  const sampleRate = resolveSampleRate(options.commands ?? 'all');
-  const hasRequestEvents = options.requestEvents ?? true;
+  const type = o.type;
+  const sampleRate = o.commands === 'all' ? 1 : o.commands === 'none' ? 0 : o.commands.sampleRate;
+  const hasRequestEvents = o.requestEvents;
   if (isInternalClient(client)) {
     warnRefusedOnce(
       client,
@@ -100,7 +122,7 @@ export function monitorRedisClient(
     return () => {};
   }
   const release = claimTarget(client, monitor, 'monitorRedisClient');
-  const recorder = new SafeRecorder(monitor, type, 'redis', options.onError, () => dispose());
+  const recorder = new SafeRecorder(monitor, type, 'redis', o.onError, () => dispose());
   const emitter = client as unknown as NodeJS.EventEmitter;
 
   let connectedAt = -1;
@@ -247,19 +269,6 @@ export function monitorRedisClient(
     release();
   };
   return dispose;
-}
-
-function resolveSampleRate(commands: unknown): number {
-  if (commands === 'all') return 1;
-  if (commands === 'none') return 0;
-  if (typeof commands === 'object' && commands !== null && 'sampleRate' in commands) {
-    return checkNumberOption(commands.sampleRate, 'commands.sampleRate', 0, 1) ?? 1;
-  }
-  throw new MonitorError(
-    'CM_ERR_CONFIG',
-    `invalid option commands: ${describeValue(commands)} — must be 'all', 'none' or { sampleRate: 0…1 }`,
-    { field: 'commands', value: describeValue(commands) },
-  );
 }
 
 /** The error's message, quoted parts redacted (Redis echoes arguments in quotes), bounded. */

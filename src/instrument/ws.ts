@@ -7,18 +7,21 @@ import type { IncomingMessage } from 'node:http';
 import type { WebSocket, WebSocketServer } from 'ws';
 import { MonitorError } from '../core/errors.js';
 import type { ConnectionMonitor } from '../monitor.js';
+import { z } from 'zod';
+import { nameSchema } from '../core/validate.js';
 import {
   SafeRecorder,
-  checkMonitor,
+  adapterOptionsShape,
   guarded,
-  checkNumberOption,
-  checkTypeOption,
   claimTarget,
+  parseAdapterOptions,
   stripQuery,
+  timerMsSchema,
   type AdapterOptions,
   type Disposer,
 } from './adapter.js';
-import { isInternalClient, warnRefusedOnce } from './internal.js';
+import { isInternalClient } from '../core/internal.js';
+import { warnRefusedOnce } from './internal.js';
 
 /** Options of {@link monitorWebSocketServer}. */
 export interface MonitorWebSocketServerOptions extends AdapterOptions {
@@ -56,6 +59,16 @@ export const ABNORMAL_CLOSE_CODES: ReadonlySet<number> = new Set([
 ]);
 
 const DEFAULT_PING_INTERVAL_MS = 30_000;
+
+const flag = z.boolean({ error: 'must be true or false' });
+const optionsSchema = z.strictObject({
+  ...adapterOptionsShape,
+  type: nameSchema.default('websocket'),
+  pingIntervalMs: timerMsSchema.default(DEFAULT_PING_INTERVAL_MS),
+  messageEvents: flag.default(false),
+  trafficIntervalMs: timerMsSchema.default(0),
+  countOutgoing: flag.default(true),
+});
 /** The adapter's ping payloads start with these bytes ("cm"), then a 6-byte sequence number. */
 const PING_TAG = 0x636d;
 
@@ -101,20 +114,15 @@ export function monitorWebSocketServer(
   monitor: ConnectionMonitor,
   options: MonitorWebSocketServerOptions = {},
 ): Disposer {
-  checkMonitor(monitor);
+  const o = parseAdapterOptions('monitorWebSocketServer', monitor, optionsSchema, options);
   if (typeof wss !== 'object' || wss === null || typeof wss.on !== 'function') {
     throw new MonitorError('CM_ERR_CONFIG', 'invalid argument wss: must be a ws WebSocketServer', {
       field: 'wss',
     });
   }
-  const type = checkTypeOption(options.type ?? 'websocket');
-  const pingIntervalMs =
-    checkNumberOption(options.pingIntervalMs, 'pingIntervalMs', 0, 2 ** 31 - 1) ??
-    DEFAULT_PING_INTERVAL_MS;
-  const trafficIntervalMs =
-    checkNumberOption(options.trafficIntervalMs, 'trafficIntervalMs', 0, 2 ** 31 - 1) ?? 0;
-  const hasMessageEvents = options.messageEvents ?? false;
-  const isCountingOutgoing = options.countOutgoing ?? true;
+  const { type, pingIntervalMs, trafficIntervalMs } = o;
+  const hasMessageEvents = o.messageEvents;
+  const isCountingOutgoing = o.countOutgoing;
   if (isInternalClient(wss)) {
     warnRefusedOnce(
       wss,
@@ -125,7 +133,7 @@ export function monitorWebSocketServer(
     return () => {};
   }
   const release = claimTarget(wss, monitor, 'monitorWebSocketServer');
-  const recorder = new SafeRecorder(monitor, type, 'websocket', options.onError, () => dispose());
+  const recorder = new SafeRecorder(monitor, type, 'websocket', o.onError, () => dispose());
   const connections = new Map<WebSocket, Connection>();
   let pingSeq = 0;
 

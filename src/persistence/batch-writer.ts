@@ -1,34 +1,39 @@
+import { EventEmitter } from 'node:events';
+import type { Clock } from '../core/clock.js';
 import type { ConnectionEvent } from '../core/event.js';
 import { MonitorError } from '../core/errors.js';
+import type { PersistenceEvents } from '../core/persistence.js';
 import type { Logger } from '../logger.js';
 import { isCircuitOpenError, type FlushBreaker } from './breaker.js';
 import { encodeBatch, type EncodedBatch } from './codec.js';
 
 /** Options of {@link BatchWriter}, resolved by the caller. */
 export interface BatchWriterOptions {
-  /** Events per flush. */
-  batchSize: number;
+  /** Events per script call. */
+  readonly batchSize: number;
   /** Time between timer flushes, ms. */
-  flushIntervalMs: number;
+  readonly flushIntervalMs: number;
   /** Most events waiting (queued plus a batch being retried). */
-  maxQueueSize: number;
+  readonly maxQueueSize: number;
   /** Prefix of batch ids, unique per process start (`<instance>:<boot>`). */
-  batchIdPrefix: string;
-  /** Time source (ms). */
-  now: () => number;
-  logger: Logger;
-  /** Writes one flush's encoded type-batches; rejects when any of them failed. */
-  write: (batches: readonly EncodedBatch[]) => Promise<void>;
-  /** Runs before a write inside the breaker (deferred recovery); may reject. */
-  beforeWrite: () => Promise<void>;
-  /** A cheap round trip used as the half-open probe when nothing is queued. */
-  probe: () => Promise<void>;
-  onFlushed: (info: { count: number; durationMs: number; persisted: number }) => void;
-  onFlushFailed: (info: { error: string; consecutiveFailures: number }) => void;
-  onDropped: (info: { count: number; total: number }) => void;
-  /** Makes an error message safe to show (no secrets). */
-  sanitize: (message: string) => string;
+  readonly batchIdPrefix: string;
+  readonly clock: Clock;
+  readonly logger: Logger;
 }
+
+/** Where the writer's batches go. */
+export interface BatchSink {
+  /**
+   * Writes one flush's type-batches; rejects when any of them failed, with a message safe to show
+   * (no secrets). Any work that must precede a write (recovery) is the sink's.
+   */
+  write(batches: readonly EncodedBatch[]): Promise<void>;
+  /** A cheap round trip, the half-open probe when nothing is queued. */
+  probe(): Promise<void>;
+}
+
+/** Events of {@link BatchWriter}. */
+export type BatchWriterEvents = Pick<PersistenceEvents, 'flushed' | 'flushFailed' | 'dropped'>;
 
 interface Batch {
   readonly events: readonly ConnectionEvent[];
@@ -44,7 +49,7 @@ const DROP_WARNING_INTERVAL_MS = 10_000;
  * one flush in flight, failed batches retried with the same ids (the write script makes replays
  * no-ops), drops counted exactly and reported, never thrown.
  */
-export class BatchWriter {
+export class BatchWriter extends EventEmitter<BatchWriterEvents> {
   private queue: ConnectionEvent[] = [];
   private retry: Batch | undefined;
   private inFlight: Promise<void> | undefined;
@@ -64,8 +69,11 @@ export class BatchWriter {
 
   constructor(
     private readonly options: BatchWriterOptions,
+    private readonly sink: BatchSink,
     private readonly breaker: FlushBreaker,
-  ) {}
+  ) {
+    super();
+  }
 
   /** Events waiting for Redis, including a batch being retried. */
   get depth(): number {
@@ -144,10 +152,10 @@ export class BatchWriter {
       this.dropWarningTimer = undefined;
       if (this.droppedSinceWarning > 0) this.warnDropped();
     }
-    const deadline = this.options.now() + deadlineMs;
-    while (this.depth > 0 && this.options.now() < deadline) {
+    const deadline = this.options.clock.now() + deadlineMs;
+    while (this.depth > 0 && this.options.clock.now() < deadline) {
       const before = this.completed;
-      const left = deadline - this.options.now();
+      const left = deadline - this.options.clock.now();
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<'timeout'>((resolve) => {
         timer = setTimeout(() => resolve('timeout'), left);
@@ -174,7 +182,7 @@ export class BatchWriter {
       setImmediate(() => {
         const count = this.droppedThisTurn;
         this.droppedThisTurn = 0;
-        this.options.onDropped({ count, total: this.droppedTotal });
+        this.emit('dropped', { count, total: this.droppedTotal });
       });
     }
     if (this.dropWarningTimer === undefined) {
@@ -274,19 +282,15 @@ export class BatchWriter {
 
   /** One write (or probe) through the breaker. True on success. */
   private async attempt(batch: Batch | undefined): Promise<boolean> {
-    const started = this.options.now();
+    const started = this.options.clock.now();
     try {
-      await this.breaker.execute(async () => {
-        await this.options.beforeWrite();
-        if (batch === undefined) await this.options.probe();
-        else await this.options.write(batch.encoded);
-      });
+      await this.breaker.execute(() =>
+        batch === undefined ? this.sink.probe() : this.sink.write(batch.encoded),
+      );
     } catch (err) {
       if (!isCircuitOpenError(err)) {
-        this.lastErrorMessage = this.options.sanitize(
-          err instanceof Error ? err.message : String(err),
-        );
-        this.options.onFlushFailed({
+        this.lastErrorMessage = err instanceof Error ? err.message : String(err);
+        this.emit('flushFailed', {
           error: this.lastErrorMessage,
           consecutiveFailures: this.breaker.consecutiveFailures,
         });
@@ -296,8 +300,8 @@ export class BatchWriter {
     if (batch !== undefined) {
       this.completed += batch.events.length;
       this.persistedTotal += batch.events.length;
-      this.lastFlushAtMs = this.options.now();
-      this.options.onFlushed({
+      this.lastFlushAtMs = this.options.clock.now();
+      this.emit('flushed', {
         count: batch.events.length,
         durationMs: this.lastFlushAtMs - started,
         persisted: this.persistedTotal,

@@ -6,13 +6,16 @@ import {
   isBrokenCircuitError,
   type CircuitBreakerPolicy,
 } from 'cockatiel';
-import type { CircuitState } from './persistence.js';
+import type { CircuitState } from '../core/persistence.js';
 
 /** Options of {@link FlushBreaker}. */
 export interface FlushBreakerOptions {
   /** Consecutive failures that open the circuit. */
   failures: number;
-  /** Time the circuit stays open before a probe may half-open it, ms. */
+  /**
+   * Time the circuit stays open before a probe may half-open it, ms. cockatiel measures it with
+   * `Date.now()` (it has no clock option), so tests that need to move it use fake timers.
+   */
   resetMs: number;
   /** Called on every state change. */
   onChange: (state: CircuitState) => void;
@@ -20,16 +23,20 @@ export interface FlushBreakerOptions {
 
 /**
  * The persistence circuit breaker: cockatiel's `ConsecutiveBreaker` behind a `circuitBreaker`
- * policy. While open, `execute` rejects at once without calling the function; after `resetMs`
- * the next call is the half-open probe; its success closes the circuit.
+ * policy, used through its public API only. While open, `execute` rejects at once without calling
+ * the function; after `resetMs` the next call is the half-open probe; its success closes it.
  */
 export class FlushBreaker {
-  private policy: CircuitBreakerPolicy;
+  private readonly policy: CircuitBreakerPolicy;
   private readonly consecutive: ConsecutiveBreaker;
 
   constructor(private readonly options: FlushBreakerOptions) {
     this.consecutive = new ConsecutiveBreaker(options.failures);
-    this.policy = this.build(undefined);
+    this.policy = circuitBreaker(handleAll, {
+      halfOpenAfter: options.resetMs,
+      breaker: this.consecutive,
+    });
+    this.policy.onStateChange((s) => options.onChange(toState(s)));
   }
 
   /** Current state in our vocabulary. */
@@ -48,28 +55,13 @@ export class FlushBreaker {
   }
 
   /**
-   * Opens the circuit now (Redis unreachable at start): uses cockatiel's own state hydration so
-   * the usual half-open timing applies from this moment.
+   * Opens the circuit now (Redis unreachable at start) the way any failure does: by failing
+   * through the policy until it opens, so the usual half-open timing runs from this moment.
    */
-  openNow(): void {
-    if (this.policy.state === CockatielState.Open) return;
-    this.policy = this.build({
-      ownState: { value: CockatielState.Open, openedAt: Date.now(), attemptNo: 1 },
-      breakerState: this.options.failures,
-    });
-    this.options.onChange('open');
-  }
-
-  private build(initialState: unknown): CircuitBreakerPolicy {
-    const policy = circuitBreaker(handleAll, {
-      halfOpenAfter: this.options.resetMs,
-      breaker: this.consecutive,
-      initialState,
-    });
-    policy.onStateChange((s) => {
-      if (policy === this.policy) this.options.onChange(toState(s));
-    });
-    return policy;
+  async open(reason: Error): Promise<void> {
+    for (let i = 0; i < this.options.failures && this.state !== 'open'; i++) {
+      await this.policy.execute(() => Promise.reject(reason)).catch(() => undefined);
+    }
   }
 }
 

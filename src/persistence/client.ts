@@ -1,12 +1,20 @@
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
-import type { ResolvedOptions } from '../options.js';
+import { markInternalClient } from '../core/internal.js';
 import { SCRIPTS } from './scripts.js';
 
-/**
- * Marks ioredis clients created by the monitor itself, so instrumentation never records the
- * monitor's own persistence traffic.
- */
-export const INTERNAL_CLIENT = Symbol.for('connection-monitor.internal');
+/** What the client factory needs to connect. */
+export interface RedisConnectionOptions {
+  /** `redis://` or `rediss://` URL (in cluster mode: credentials and TLS only). */
+  readonly redisUrl: string;
+  /** Cluster seed nodes; undefined for a standalone server. */
+  readonly clusterNodes: readonly { host: string; port: number }[] | undefined;
+  /** Command timeout, ms. */
+  readonly socketTimeoutMs: number;
+  /** Connect timeout, ms. */
+  readonly connectTimeoutMs: number;
+  /** Extra ioredis options; the fail-fast settings win. */
+  readonly redisOptions: Readonly<Partial<RedisOptions>>;
+}
 
 /** The client type: standalone or cluster, with our scripts defined. */
 export type MonitorRedis = (Redis | Cluster) & ScriptCommands;
@@ -21,7 +29,7 @@ export interface ScriptCommands {
  * Creates the fail-fast ioredis client: no offline queue, no per-request retries, a command
  * timeout, no resending after reconnect. Connection is lazy: `start()` connects.
  */
-export function createRedisClient(options: ResolvedOptions): MonitorRedis {
+export function createRedisClient(options: RedisConnectionOptions): MonitorRedis {
   const failFast: RedisOptions = {
     ...options.redisOptions,
     lazyConnect: true,
@@ -56,7 +64,8 @@ export function createRedisClient(options: ResolvedOptions): MonitorRedis {
     });
   }
   for (const [name, def] of Object.entries(SCRIPTS)) client.defineCommand(name, def);
-  (client as unknown as Record<symbol, boolean>)[INTERNAL_CLIENT] = true;
+  // Instrumentation refuses it: the monitor never records its own persistence traffic.
+  markInternalClient(client);
   // Errors surface through command rejections; an 'error' listener keeps ioredis from logging
   // unhandled error events (which could print connection details).
   client.on('error', () => {});

@@ -1,16 +1,58 @@
+/**
+ * Wire forms: the one JSON form of an aggregate (rollup fields and batch deltas), the stats hash
+ * fields, and stored events. The write script's field names are generated from the maps below,
+ * and both maps are checked against {@link Aggregate} by the compiler, so adding a field to the
+ * aggregate cannot leave one of them behind.
+ */
+import {
+  addEvent,
+  emptyAggregate,
+  emptyRollup,
+  type Aggregate,
+  type Rollup,
+} from '../core/aggregate.js';
 import type { ConnectionEvent } from '../core/event.js';
 import { isErrorEvent } from '../core/event.js';
 import { bucketIndex } from '../core/histogram.js';
-import type { StatsTotals } from '../core/live-stats.js';
-import { addToRollup, emptyRollup, minuteOf, type MinuteRollup } from '../core/rollup.js';
+import { minuteOf } from '../core/time-series.js';
+
+/** Short JSON keys of an aggregate (rollup hash fields, batch deltas). */
+export const WIRE_KEYS = {
+  events: 'e',
+  errors: 'x',
+  kinds: 'k',
+  durSum: 'ds',
+  durCount: 'dc',
+  durMin: 'dmin',
+  durMax: 'dmax',
+  firstAt: 'f',
+  lastAt: 'l',
+  hist: 'h',
+} as const satisfies Record<keyof Aggregate, string>;
 
 /**
- * Compact JSON of a rollup as stored in Redis (one hash field per minute):
- * `{ t, e: events, x: errors, k: {kind: n}, ds: duration sum, dc: duration count, dmin, dmax,
- *    h: {bucket: n} }`. `dmin`/`dmax` are absent while `dc` is 0.
+ * Fields of the `<type>:stats` hash (the seed's names): one field per total, `k:<kind>` per kind,
+ * the histogram as one JSON field.
  */
-export interface StoredRollup {
-  t: number;
+export const STATS_FIELDS = {
+  events: 'events',
+  errors: 'errors',
+  kinds: 'k:',
+  durSum: 'dur_sum',
+  durCount: 'dur_count',
+  durMin: 'dur_min',
+  durMax: 'dur_max',
+  firstAt: 'first_at',
+  lastAt: 'last_at',
+  hist: 'hist',
+} as const satisfies Record<keyof Aggregate, string>;
+
+/**
+ * The wire form of an aggregate: `{ t?, e, x, k: {kind: n}, ds, dc, dmin?, dmax?, f?, l?,
+ * h: {bucket: n} }`. Optional fields are absent while unknown (no duration, no event).
+ */
+export type WireAggregate = {
+  t?: number;
   e: number;
   x: number;
   k: Record<string, number>;
@@ -18,57 +60,85 @@ export interface StoredRollup {
   dc: number;
   dmin?: number;
   dmax?: number;
+  f?: number;
+  l?: number;
   h: Record<string, number>;
-}
+};
 
-/** A rollup in the stored shape. */
-export function encodeRollup(r: MinuteRollup): StoredRollup {
-  const out: StoredRollup = {
-    t: r.t,
-    e: r.events,
-    x: r.errors,
-    k: r.kinds,
-    ds: r.durSum,
-    dc: r.durCount,
-    h: r.hist,
+/** The wire form of an aggregate (or a rollup, with its `t`). */
+export function encodeAggregate(a: Aggregate | Rollup): WireAggregate {
+  const hist: Record<string, number> = {};
+  for (const b in a.hist) {
+    const c = a.hist[b as unknown as number] ?? 0;
+    if (c !== 0) hist[b] = c;
+  }
+  const out: WireAggregate = {
+    e: a.events,
+    x: a.errors,
+    k: a.kinds,
+    ds: a.durSum,
+    dc: a.durCount,
+    h: hist,
   };
-  if (r.durMin !== null) out.dmin = r.durMin;
-  if (r.durMax !== null) out.dmax = r.durMax;
+  if ('t' in a) out.t = a.t;
+  if (a.durMin !== null) out.dmin = a.durMin;
+  if (a.durMax !== null) out.dmax = a.durMax;
+  if (a.firstAt !== null) out.f = a.firstAt;
+  if (a.lastAt !== null) out.l = a.lastAt;
   return out;
 }
 
-/** Parses a stored rollup; throws on malformed JSON. */
-export function decodeRollup(json: string): MinuteRollup {
-  const s = JSON.parse(json) as StoredRollup;
-  // Keys like "17" are array indices to JavaScript: the parsed object already is a
-  // Record<number, number>; copying it would only cost time.
-  const hist = (Array.isArray(s.h) ? {} : s.h) as unknown as Record<number, number>;
+/** Reads the wire form back (cjson writes an empty table as `{}` or `[]`: both read as empty). */
+export function decodeAggregate(w: WireAggregate): Aggregate {
   return {
-    t: s.t,
-    events: s.e,
-    errors: s.x,
-    // cjson writes an empty table as {} — fine — but guard against arrays anyway.
-    kinds: Array.isArray(s.k) ? {} : s.k,
-    durSum: s.ds,
-    durCount: s.dc,
-    durMin: s.dc > 0 && s.dmin !== undefined ? s.dmin : null,
-    durMax: s.dc > 0 && s.dmax !== undefined ? s.dmax : null,
-    hist,
+    events: w.e,
+    errors: w.x,
+    kinds: Array.isArray(w.k) ? {} : w.k,
+    durSum: w.ds,
+    durCount: w.dc,
+    durMin: w.dc > 0 && w.dmin !== undefined ? w.dmin : null,
+    durMax: w.dc > 0 && w.dmax !== undefined ? w.dmax : null,
+    firstAt: w.f ?? null,
+    lastAt: w.l ?? null,
+    // Keys like "17" are array indices to JavaScript: the parsed object already is a
+    // Record<number, number>; copying it would only cost time.
+    hist: (Array.isArray(w.h) ? {} : w.h) as unknown as Record<number, number>,
   };
 }
 
-/** The stats delta of a batch, in the shape the write script reads. */
-export interface StatsDelta {
-  e: number;
-  x: number;
-  k: Record<string, number>;
-  ds: number;
-  dc: number;
-  dmin?: number;
-  dmax?: number;
-  f: number;
-  l: number;
-  h: Record<string, number>;
+/** Parses a stored rollup (a hash field of `<type>:rollups`); throws on malformed JSON. */
+export function decodeRollup(json: string): Rollup {
+  const w = JSON.parse(json) as WireAggregate & { t: number };
+  return { t: w.t, ...decodeAggregate(w) };
+}
+
+/** Reads a stats hash (HGETALL as a flat list or object) into an aggregate; null when empty. */
+export function decodeStats(flat: readonly string[] | Record<string, string>): Aggregate | null {
+  const h: Record<string, string> = Array.isArray(flat)
+    ? {}
+    : { ...(flat as Record<string, string>) };
+  if (Array.isArray(flat))
+    for (let i = 0; i + 1 < flat.length; i += 2) h[flat[i] as string] = flat[i + 1] as string;
+  const F = STATS_FIELDS;
+  if (h[F.events] === undefined) return null;
+  const num = (v: string | undefined): number | null => (v === undefined ? null : Number(v));
+  const a = emptyAggregate();
+  for (const [k, v] of Object.entries(h))
+    if (k.startsWith(F.kinds)) a.kinds[k.slice(2)] = Number(v);
+  const histJson = h[F.hist];
+  if (histJson !== undefined) {
+    const stored = JSON.parse(histJson) as Record<string, number>;
+    for (const b in stored) a.hist[Number(b)] = stored[b] ?? 0;
+  }
+  a.events = Number(h[F.events]);
+  a.errors = num(h[F.errors]) ?? 0;
+  a.durSum = num(h[F.durSum]) ?? 0;
+  a.durCount = num(h[F.durCount]) ?? 0;
+  a.durMin = num(h[F.durMin]);
+  a.durMax = num(h[F.durMax]);
+  a.firstAt = num(h[F.firstAt]);
+  a.lastAt = num(h[F.lastAt]);
+  return a;
 }
 
 /** Everything one type's batch sends to the write script. */
@@ -78,28 +148,21 @@ export interface EncodedBatch {
   readonly count: number;
   /** (score, member) pairs, flattened. */
   readonly pairs: (string | number)[];
+  /** The batch's aggregate, wire form. */
   readonly statsJson: string;
+  /** The batch's minute rollups, wire form (array). */
   readonly rollupsJson: string;
 }
 
-/** Serialises one type's events and pre-aggregates their stats and per-minute rollups. */
+/** Serialises one type's events and pre-aggregates their totals and per-minute rollups. */
 export function encodeBatch(
   type: string,
   batchId: string,
   events: readonly ConnectionEvent[],
 ): EncodedBatch {
   const pairs: (string | number)[] = new Array<string | number>(events.length * 2);
-  const stats: StatsDelta = {
-    e: 0,
-    x: 0,
-    k: {},
-    ds: 0,
-    dc: 0,
-    f: Number.POSITIVE_INFINITY,
-    l: 0,
-    h: {},
-  };
-  const minutes = new Map<number, MinuteRollup>();
+  const totals = emptyAggregate();
+  const minutes = new Map<number, Rollup>();
   for (let i = 0; i < events.length; i++) {
     const e = events[i] as ConnectionEvent;
     pairs[2 * i] = e.timestamp;
@@ -107,33 +170,22 @@ export function encodeBatch(
     const isError = isErrorEvent(e.kind, e.error);
     const d = e.durationMs;
     const bucket = d === undefined ? -1 : bucketIndex(d);
-    stats.e++;
-    if (isError) stats.x++;
-    stats.k[e.kind] = (stats.k[e.kind] ?? 0) + 1;
-    if (d !== undefined) {
-      stats.ds += d;
-      stats.dc++;
-      if (stats.dmin === undefined || d < stats.dmin) stats.dmin = d;
-      if (stats.dmax === undefined || d > stats.dmax) stats.dmax = d;
-      stats.h[bucket] = (stats.h[bucket] ?? 0) + 1;
-    }
-    if (e.timestamp < stats.f) stats.f = e.timestamp;
-    if (e.timestamp > stats.l) stats.l = e.timestamp;
+    addEvent(totals, e.kind, e.timestamp, isError, d, bucket);
     const t = minuteOf(e.timestamp);
     let r = minutes.get(t);
     if (r === undefined) {
       r = emptyRollup(t);
       minutes.set(t, r);
     }
-    addToRollup(r, e.kind, isError, d, bucket);
+    addEvent(r, e.kind, e.timestamp, isError, d, bucket);
   }
   return {
     type,
     batchId,
     count: events.length,
     pairs,
-    statsJson: JSON.stringify(stats),
-    rollupsJson: JSON.stringify([...minutes.values()].map(encodeRollup)),
+    statsJson: JSON.stringify(encodeAggregate(totals)),
+    rollupsJson: JSON.stringify([...minutes.values()].map(encodeAggregate)),
   };
 }
 
@@ -148,36 +200,6 @@ export function serializeEvent(e: ConnectionEvent): string {
   if (e.error !== undefined) s += `,"error":${JSON.stringify(e.error)}`;
   if (e.metadata !== undefined) s += `,"metadata":${JSON.stringify(e.metadata)}`;
   return `${s},"instance":"${e.instance}"}`;
-}
-
-/** Reads a stats hash (HGETALL as a flat list or object) into totals; null when empty. */
-export function decodeStats(flat: readonly string[] | Record<string, string>): StatsTotals | null {
-  const h: Record<string, string> = Array.isArray(flat)
-    ? {}
-    : { ...(flat as Record<string, string>) };
-  if (Array.isArray(flat))
-    for (let i = 0; i + 1 < flat.length; i += 2) h[flat[i] as string] = flat[i + 1] as string;
-  if (h.events === undefined) return null;
-  const num = (v: string | undefined): number | null => (v === undefined ? null : Number(v));
-  const kinds: Record<string, number> = {};
-  const hist: Record<number, number> = {};
-  for (const [k, v] of Object.entries(h)) if (k.startsWith('k:')) kinds[k.slice(2)] = Number(v);
-  if (h.hist !== undefined) {
-    const stored = JSON.parse(h.hist) as Record<string, number>;
-    for (const b in stored) hist[Number(b)] = stored[b] ?? 0;
-  }
-  return {
-    events: Number(h.events),
-    errors: num(h.errors) ?? 0,
-    kinds,
-    durSum: num(h.dur_sum) ?? 0,
-    durCount: num(h.dur_count) ?? 0,
-    durMin: num(h.dur_min),
-    durMax: num(h.dur_max),
-    firstAt: num(h.first_at),
-    lastAt: num(h.last_at),
-    hist,
-  };
 }
 
 /** The id of a stored event member (`{"id":"<id>",…`), without parsing the whole JSON. */

@@ -1,10 +1,11 @@
 import type { ConnectionEvent } from '../core/event.js';
 import { encodeCursor, type HistoryPage, type NormalizedHistoryQuery } from '../core/query.js';
-import { minuteOf, type MinuteRollup } from '../core/rollup.js';
+import type { Rollup } from '../core/aggregate.js';
+import { minuteOf } from '../core/time-series.js';
 import type { MonitorRedis } from './client.js';
 import { decodeRollup, decodeStats, memberId, memberTimestamp } from './codec.js';
 import type { KeySpace } from './keys.js';
-import type { RecoveredType } from './persistence.js';
+import type { RecoveredType } from '../core/persistence.js';
 
 /** Most members one history call scans when filters skip events (bounds the script's run time). */
 export const HISTORY_SCAN_CAP = 20_000;
@@ -38,11 +39,7 @@ export class RedisReader {
   }
 
   /** Minute rollups of the given types (all known types when undefined) in [from, to]. */
-  async rollups(
-    types: readonly string[] | undefined,
-    from: number,
-    to: number,
-  ): Promise<MinuteRollup[]> {
+  async rollups(types: readonly string[] | undefined, from: number, to: number): Promise<Rollup[]> {
     const list = types ?? (await this.types());
     // Plain commands (the minute index, then HMGET): a Lua script would copy every rollup
     // through Lua strings on the server.
@@ -58,7 +55,7 @@ export class RedisReader {
         return minutes.length === 0 ? [] : this.client.hmget(k.rollups, ...minutes);
       }),
     );
-    const out: MinuteRollup[] = [];
+    const out: Rollup[] = [];
     for (const part of parts)
       for (const json of part) if (json !== null) out.push(decodeRollup(json));
     return out;
@@ -101,8 +98,8 @@ export class RedisReader {
         const firstMinute = minuteOf(from);
         // The rollups are a snapshot taken with the stats; they are parsed only when memory has to
         // answer a time series, which keeps recovery to one copy of the text.
-        const rollups = (): MinuteRollup[] => {
-          const out: MinuteRollup[] = [];
+        const rollups = (): Rollup[] => {
+          const out: Rollup[] = [];
           for (const minute in stored) {
             if (Number(minute) >= firstMinute) out.push(decodeRollup(stored[minute] as string));
           }

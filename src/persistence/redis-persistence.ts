@@ -1,20 +1,44 @@
-import { redactUrl } from '../config.js';
+import type { Clock } from '../core/clock.js';
 import type { ConnectionEvent } from '../core/event.js';
+import type { Persistence, PersistenceHooks, PersistenceStatus } from '../core/persistence.js';
 import type { NormalizedHistoryQuery } from '../core/query.js';
-import type { ResolvedOptions } from '../options.js';
-import { BatchWriter } from './batch-writer.js';
+import { redactUrl } from '../core/redact.js';
+import type { Logger } from '../logger.js';
+import { BatchWriter, type BatchSink } from './batch-writer.js';
 import { FlushBreaker } from './breaker.js';
-import { createRedisClient, type MonitorRedis } from './client.js';
+import { createRedisClient, type MonitorRedis, type RedisConnectionOptions } from './client.js';
 import type { EncodedBatch } from './codec.js';
 import { KeySpace } from './keys.js';
-import type { Persistence, PersistenceHooks, PersistenceStatus } from './persistence.js';
 import { RedisReader } from './reader.js';
+
+/** What Redis persistence needs (the monitor passes these from its resolved options). */
+export interface RedisPersistenceOptions extends RedisConnectionOptions {
+  readonly keyPrefix: string;
+  /** Events per script call. */
+  readonly batchSize: number;
+  /** Time between flushes, ms. */
+  readonly flushIntervalMs: number;
+  /** Most events waiting for Redis. */
+  readonly maxQueueSize: number;
+  /** Retention of every key, and the window recovered at start, ms. */
+  readonly retentionMs: number;
+  /** Events recovered per type at start. */
+  readonly bufferSize: number;
+  /** Consecutive failed flushes that open the circuit. */
+  readonly breakerFailures: number;
+  /** Time the circuit stays open before a probe, ms. */
+  readonly breakerResetMs: number;
+  /** Prefix of batch ids, unique per process start (`<instance>:<boot>`). */
+  readonly batchIdPrefix: string;
+  readonly clock: Clock;
+  readonly logger: Logger;
+}
 
 /**
  * Redis persistence: dual-write through a batching writer behind a circuit breaker, recovery of
  * recent history at start (or later, when Redis comes back), history and rollup reads.
  */
-export class RedisPersistence implements Persistence {
+export class RedisPersistence implements Persistence, BatchSink {
   private readonly client: MonitorRedis;
   private readonly keys: KeySpace;
   private readonly reader: RedisReader;
@@ -24,10 +48,10 @@ export class RedisPersistence implements Persistence {
   private hooks: PersistenceHooks | undefined;
   private isRecovered = false;
   private recovering: Promise<void> | undefined;
-  private isClosed = false;
+  private closing: Promise<void> | undefined;
 
   constructor(
-    private readonly options: ResolvedOptions,
+    private readonly options: RedisPersistenceOptions,
     client?: MonitorRedis,
   ) {
     this.client = client ?? createRedisClient(options);
@@ -42,29 +66,13 @@ export class RedisPersistence implements Persistence {
         this.hooks?.emit('circuit', state);
       },
     });
-    this.writer = new BatchWriter(
-      {
-        batchSize: options.batchSize,
-        flushIntervalMs: options.flushIntervalMs,
-        maxQueueSize: options.maxQueueSize,
-        batchIdPrefix: `${options.instanceId}:${options.bootId}`,
-        now: () => options.clock.now(),
-        logger: options.logger,
-        write: (batches) => this.write(batches),
-        beforeWrite: () => this.recover(),
-        probe: async () => {
-          await this.client.ping();
-        },
-        onFlushed: (info) => this.hooks?.emit('flushed', info),
-        onFlushFailed: (info) => {
-          options.logger.warn(info, 'connection-monitor: flush to Redis failed');
-          this.hooks?.emit('flushFailed', info);
-        },
-        onDropped: (info) => this.hooks?.emit('dropped', info),
-        sanitize: (m) => this.sanitize(m),
-      },
-      this.breaker,
-    );
+    this.writer = new BatchWriter(options, this, this.breaker);
+    this.writer.on('flushed', (info) => this.hooks?.emit('flushed', info));
+    this.writer.on('flushFailed', (info) => {
+      options.logger.warn(info, 'connection-monitor: flush to Redis failed');
+      this.hooks?.emit('flushFailed', info);
+    });
+    this.writer.on('dropped', (info) => this.hooks?.emit('dropped', info));
   }
 
   /** Connects and recovers; on failure starts with the circuit open (never throws). */
@@ -92,7 +100,7 @@ export class RedisPersistence implements Persistence {
         },
         'connection-monitor: Redis unavailable at start; running from memory until it returns',
       );
-      this.breaker.openNow();
+      await this.breaker.open(err instanceof Error ? err : new Error(String(err)));
     } finally {
       clearTimeout(timer);
     }
@@ -107,9 +115,13 @@ export class RedisPersistence implements Persistence {
     return this.writer.flush();
   }
 
-  async close(deadlineMs: number): Promise<void> {
-    if (this.isClosed) return;
-    this.isClosed = true;
+  /** Drains within `deadlineMs`, then disconnects. Every caller waits for the same close. */
+  close(deadlineMs: number): Promise<void> {
+    this.closing ??= this.drainAndDisconnect(deadlineMs);
+    return this.closing;
+  }
+
+  private async drainAndDisconnect(deadlineMs: number): Promise<void> {
     const left = await this.writer.close(deadlineMs);
     if (left > 0) {
       this.options.logger.warn(
@@ -166,7 +178,11 @@ export class RedisPersistence implements Persistence {
 
   /** Reads go to Redis only while it is connected and the circuit is closed. */
   private isReadable(): boolean {
-    return !this.isClosed && this.breaker.state === 'closed' && this.client.status === 'ready';
+    return (
+      this.closing === undefined &&
+      this.breaker.state === 'closed' &&
+      this.client.status === 'ready'
+    );
   }
 
   private readFailed(err: unknown): void {
@@ -204,8 +220,30 @@ export class RedisPersistence implements Persistence {
     });
   }
 
-  /** Writes one flush: one script call per type (pipelined), plus type registration. */
-  private async write(batches: readonly EncodedBatch[]): Promise<void> {
+  /** The half-open probe: recovery first when it is still owed, then a PING. */
+  async probe(): Promise<void> {
+    try {
+      await this.recover();
+      await this.client.ping();
+    } catch (err) {
+      throw this.safeError(err);
+    }
+  }
+
+  /**
+   * Writes one flush: one script call per type (pipelined), plus type registration. Recovery
+   * still owed (Redis was down at start) runs first, so history is merged before new writes.
+   */
+  async write(batches: readonly EncodedBatch[]): Promise<void> {
+    try {
+      await this.recover();
+      await this.writeBatches(batches);
+    } catch (err) {
+      throw this.safeError(err);
+    }
+  }
+
+  private async writeBatches(batches: readonly EncodedBatch[]): Promise<void> {
     const now = this.options.clock.now();
     const retention = Math.round(this.options.retentionMs);
     const calls = batches.map((b) => {
@@ -232,6 +270,11 @@ export class RedisPersistence implements Persistence {
     const results = await Promise.allSettled(calls);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed !== undefined) throw failed.reason;
+  }
+
+  /** An error whose message is safe to show (the password cut out). */
+  private safeError(err: unknown): Error {
+    return new Error(this.sanitize(err instanceof Error ? err.message : String(err)));
   }
 
   private sanitize(message: string): string {

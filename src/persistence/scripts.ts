@@ -1,7 +1,14 @@
 /**
  * Lua scripts, registered with ioredis `defineCommand` (EVALSHA, loaded once per connection,
  * reloaded on NOSCRIPT). Each touches the keys of one type only, so it runs in one cluster slot.
+ * Field names and the error rule are generated from the TypeScript definitions (`codec.ts`,
+ * `core/event.ts`), so the scripts cannot drift from the code that reads what they write.
  */
+import { ERROR_KINDS } from '../core/event.js';
+import { STATS_FIELDS as S, WIRE_KEYS as W } from './codec.js';
+
+/** A Lua table literal whose keys are the error kinds: `{ ['error'] = true, … }`. */
+const LUA_ERROR_KINDS = `{ ${ERROR_KINDS.map((k) => `['${k}'] = true`).join(', ')} }`;
 
 /**
  * Applies one type's batch atomically and idempotently.
@@ -23,47 +30,52 @@ while i <= last do
   i = j + 1
 end
 local s = cjson.decode(ARGV[last + 1])
-redis.call('HINCRBY', stats, 'events', s.e)
-if s.x > 0 then redis.call('HINCRBY', stats, 'errors', s.x) end
-for k, c in pairs(s.k) do redis.call('HINCRBY', stats, 'k:' .. k, c) end
-local cur = redis.call('HMGET', stats, 'first_at', 'last_at', 'dur_min', 'dur_max', 'hist')
+redis.call('HINCRBY', stats, '${S.events}', s.${W.events})
+if s.${W.errors} > 0 then redis.call('HINCRBY', stats, '${S.errors}', s.${W.errors}) end
+for k, c in pairs(s.${W.kinds}) do redis.call('HINCRBY', stats, '${S.kinds}' .. k, c) end
+local cur = redis.call('HMGET', stats, '${S.firstAt}', '${S.lastAt}', '${S.durMin}', '${S.durMax}', '${S.hist}')
 local set = {}
 local first, lastAt = tonumber(cur[1]), tonumber(cur[2])
-if not first or s.f < first then set[#set + 1] = 'first_at'; set[#set + 1] = s.f end
-if not lastAt or s.l > lastAt then set[#set + 1] = 'last_at'; set[#set + 1] = s.l end
-if s.dc > 0 then
-  redis.call('HINCRBYFLOAT', stats, 'dur_sum', s.ds)
-  redis.call('HINCRBY', stats, 'dur_count', s.dc)
+if not first or s.${W.firstAt} < first then set[#set + 1] = '${S.firstAt}'; set[#set + 1] = s.${W.firstAt} end
+if not lastAt or s.${W.lastAt} > lastAt then set[#set + 1] = '${S.lastAt}'; set[#set + 1] = s.${W.lastAt} end
+if s.${W.durCount} > 0 then
+  redis.call('HINCRBYFLOAT', stats, '${S.durSum}', s.${W.durSum})
+  redis.call('HINCRBY', stats, '${S.durCount}', s.${W.durCount})
   local mn, mx = tonumber(cur[3]), tonumber(cur[4])
-  if not mn or s.dmin < mn then set[#set + 1] = 'dur_min'; set[#set + 1] = s.dmin end
-  if not mx or s.dmax > mx then set[#set + 1] = 'dur_max'; set[#set + 1] = s.dmax end
+  if not mn or s.${W.durMin} < mn then set[#set + 1] = '${S.durMin}'; set[#set + 1] = s.${W.durMin} end
+  if not mx or s.${W.durMax} > mx then set[#set + 1] = '${S.durMax}'; set[#set + 1] = s.${W.durMax} end
   -- The latency histogram is one JSON field ({bucket: count}): one read and one write per batch
   -- instead of one HINCRBY per bucket.
   local h = cur[5] and cjson.decode(cur[5]) or {}
-  for b, c in pairs(s.h) do h[b] = (h[b] or 0) + c end
-  set[#set + 1] = 'hist'
+  for b, c in pairs(s.${W.hist}) do h[b] = (h[b] or 0) + c end
+  set[#set + 1] = '${S.hist}'
   set[#set + 1] = cjson.encode(h)
 end
 if #set > 0 then redis.call('HSET', stats, unpack(set)) end
 
+-- Merges the rollup delta d into the stored rollup r (both in the wire form).
+local function merge(r, d)
+  r.${W.events} = r.${W.events} + d.${W.events}
+  r.${W.errors} = r.${W.errors} + d.${W.errors}
+  for k, c in pairs(d.${W.kinds}) do r.${W.kinds}[k] = (r.${W.kinds}[k] or 0) + c end
+  if d.${W.durCount} > 0 then
+    if r.${W.durCount} == 0 or d.${W.durMin} < r.${W.durMin} then r.${W.durMin} = d.${W.durMin} end
+    if r.${W.durCount} == 0 or d.${W.durMax} > r.${W.durMax} then r.${W.durMax} = d.${W.durMax} end
+    r.${W.durSum} = r.${W.durSum} + d.${W.durSum}
+    r.${W.durCount} = r.${W.durCount} + d.${W.durCount}
+    for b, c in pairs(d.${W.hist}) do r.${W.hist}[b] = (r.${W.hist}[b] or 0) + c end
+  end
+  if not r.${W.firstAt} or d.${W.firstAt} < r.${W.firstAt} then r.${W.firstAt} = d.${W.firstAt} end
+  if not r.${W.lastAt} or d.${W.lastAt} > r.${W.lastAt} then r.${W.lastAt} = d.${W.lastAt} end
+end
+
 for _, d in ipairs(cjson.decode(ARGV[last + 2])) do
   local field = tostring(d.t)
   local cur = redis.call('HGET', rollups, field)
-  local r
+  local r = d
   if cur then
     r = cjson.decode(cur)
-    r.e = r.e + d.e
-    r.x = r.x + d.x
-    for k, c in pairs(d.k) do r.k[k] = (r.k[k] or 0) + c end
-    if d.dc > 0 then
-      if r.dc == 0 or d.dmin < r.dmin then r.dmin = d.dmin end
-      if r.dc == 0 or d.dmax > r.dmax then r.dmax = d.dmax end
-      r.ds = r.ds + d.ds
-      r.dc = r.dc + d.dc
-      for b, c in pairs(d.h) do r.h[b] = (r.h[b] or 0) + c end
-    end
-  else
-    r = d
+    merge(r, d)
   end
   redis.call('HSET', rollups, field, cjson.encode(r))
   redis.call('ZADD', rindex, d.t, field)
@@ -96,6 +108,7 @@ local kind = ARGV[6]
 local errorsOnly = ARGV[7] == '1'
 local cap = tonumber(ARGV[8])
 local filtered = kind ~= '' or errorsOnly
+local ERROR_KINDS = ${LUA_ERROR_KINDS}
 local out = {}
 local scanned = 0
 local curScore, curMember = '', ''
@@ -116,7 +129,7 @@ local function accept(m)
   if kind ~= '' and e.kind ~= kind then return false end
   if errorsOnly then
     local hasError = e.error ~= nil and e.error ~= cjson.null
-    if not (e.kind == 'error' or e.kind == 'timeout' or hasError) then return false end
+    if not (ERROR_KINDS[e.kind] or hasError) then return false end
   end
   return true
 end

@@ -1,6 +1,6 @@
 /** `createMonitoringServer`: the Fastify app serving the API, `/ws`, `/metrics` and the dashboard. */
 import fastifyWebsocket from '@fastify/websocket';
-import { markInternalClient } from '../instrument/internal.js';
+import { markInternalClient } from '../core/internal.js';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { MonitorError } from '../core/errors.js';
 import type { ConnectionMonitor, MonitorStatus } from '../monitor.js';

@@ -11,7 +11,8 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/logger.js';
 import { ConnectionMonitor } from '../../src/monitor.js';
-import type { Persistence, PersistenceStatus } from '../../src/persistence/persistence.js';
+import type { Persistence } from '../../src/core/persistence.js';
+import { persistenceStatus } from '../helpers/status.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { collectErrors, FORBIDDEN_TEXT, launchBrowser, waitForDashboard } from './browser.js';
 import { startDashboardServer, type DashboardServer } from './fixture.js';
@@ -94,20 +95,7 @@ describe('degraded banner with real Redis persistence', async () => {
 });
 
 describe('degraded banner with an injected persistence layer', () => {
-  const state: PersistenceStatus = {
-    enabled: true,
-    mode: 'redis',
-    redisUrl: 'redis://127.0.0.1:6379',
-    circuit: 'closed',
-    consecutiveFailures: 0,
-    workerRunning: true,
-    queueDepth: 0,
-    persisted: 0,
-    dropped: 0,
-    lastFlushAt: null,
-    lastError: null,
-    recovered: true,
-  };
+  const state = persistenceStatus();
   const layer: Persistence = {
     start: () => Promise.resolve(),
     enqueue: () => undefined,

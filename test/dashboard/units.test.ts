@@ -15,7 +15,7 @@ import {
 } from '../../src/dashboard/format.js';
 import { perMinuteFactor } from '../../src/dashboard/rates.js';
 import { degradedReason } from '../../src/dashboard/status-bar.js';
-import type { ServiceStatus } from '../../src/dashboard/types.js';
+import { serviceStatus } from '../helpers/status.js';
 
 describe('format', () => {
   it('shows local time with milliseconds and never Invalid Date', () => {
@@ -62,30 +62,7 @@ describe('Backoff', () => {
 });
 
 describe('degradedReason', () => {
-  const status = (p: Partial<ServiceStatus['persistence']>): ServiceStatus => ({
-    instance: 'a',
-    state: 'running',
-    createdAt: 0,
-    uptimeMs: 0,
-    types: [],
-    bufferSize: 1,
-    retentionMs: 1,
-    persistence: {
-      enabled: true,
-      mode: 'redis',
-      redisUrl: null,
-      circuit: 'closed',
-      consecutiveFailures: 0,
-      workerRunning: true,
-      queueDepth: 0,
-      persisted: 0,
-      dropped: 0,
-      lastFlushAt: null,
-      lastError: null,
-      recovered: true,
-      ...p,
-    },
-  });
+  const status = serviceStatus;
   it('is null when healthy or deliberately memory-only', () => {
     expect(degradedReason(status({}))).toBeNull();
     expect(degradedReason(status({ enabled: false, mode: 'memory', recovered: false }))).toBeNull();

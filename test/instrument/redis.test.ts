@@ -5,7 +5,7 @@ import { silentLogger, type Logger } from '../../src/logger.js';
 import { isMonitorError } from '../../src/core/errors.js';
 import type { ConnectionEvent } from '../../src/core/event.js';
 import { monitorRedisClient } from '../../src/instrument/redis.js';
-import { INTERNAL_CLIENT, markInternalClient } from '../../src/instrument/internal.js';
+import { INTERNAL_CLIENT, markInternalClient } from '../../src/core/internal.js';
 import { startRedis, waitFor, type TestRedis } from '../helpers/redis-server.js';
 
 const SECRET = 'secret-value-1234';

@@ -6,7 +6,7 @@ import { silentLogger, type Logger } from '../../src/logger.js';
 import { isMonitorError } from '../../src/core/errors.js';
 import type { ConnectionEvent } from '../../src/core/event.js';
 import { monitorWebSocketServer } from '../../src/instrument/ws.js';
-import { INTERNAL_CLIENT } from '../../src/instrument/internal.js';
+import { INTERNAL_CLIENT } from '../../src/core/internal.js';
 import type { Disposer } from '../../src/instrument/adapter.js';
 import { waitFor } from '../helpers/redis-server.js';
 

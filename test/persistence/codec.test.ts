@@ -4,11 +4,11 @@ import { ConnectionMonitor } from '../../src/monitor.js';
 import { silentLogger } from '../../src/logger.js';
 import {
   decodeRollup,
-  encodeRollup,
+  encodeAggregate,
   memberId,
   serializeEvent,
 } from '../../src/persistence/codec.js';
-import { addToRollup, emptyRollup } from '../../src/core/rollup.js';
+import { addEvent, emptyRollup } from '../../src/core/aggregate.js';
 
 describe('event serialisation', () => {
   it('is byte-for-byte JSON.stringify of the event', () => {
@@ -45,10 +45,10 @@ describe('event serialisation', () => {
 
   it('round-trips rollups through the stored shape', () => {
     const r = emptyRollup(120_000);
-    addToRollup(r, 'response', false, 12.5);
-    addToRollup(r, 'error', true, undefined);
-    expect(decodeRollup(JSON.stringify(encodeRollup(r)))).toEqual(r);
+    addEvent(r, 'response', 120_500, false, 12.5);
+    addEvent(r, 'error', 121_000, true, undefined);
+    expect(decodeRollup(JSON.stringify(encodeAggregate(r)))).toEqual(r);
     const empty = emptyRollup(60_000);
-    expect(decodeRollup(JSON.stringify(encodeRollup(empty)))).toEqual(empty);
+    expect(decodeRollup(JSON.stringify(encodeAggregate(empty)))).toEqual(empty);
   });
 });

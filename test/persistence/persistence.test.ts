@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, waitFor, type TestRedis } from '../helpers/redis-server.js';
 import { capturingLogger, redisMonitor, SEED_TYPES } from '../helpers/monitor.js';
 import type { ConnectionMonitor } from '../../src/monitor.js';
-import type { CircuitState } from '../../src/persistence/persistence.js';
+import type { CircuitState } from '../../src/core/persistence.js';
 
 let redis: TestRedis;
 const open: ConnectionMonitor[] = [];

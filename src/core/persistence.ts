@@ -1,7 +1,6 @@
-import type { ConnectionEvent } from '../core/event.js';
-import type { StatsTotals } from '../core/live-stats.js';
-import type { NormalizedHistoryQuery, HistoryPage } from '../core/query.js';
-import type { MinuteRollup } from '../core/rollup.js';
+import type { ConnectionEvent } from './event.js';
+import type { Aggregate, Rollup } from './aggregate.js';
+import type { NormalizedHistoryQuery, HistoryPage } from './query.js';
 
 /** Circuit breaker state as reported by `getStatus()`. */
 export type CircuitState = 'closed' | 'open' | 'half_open';
@@ -40,12 +39,12 @@ export interface RecoveredType {
   members: string[];
   /** Timestamps (epoch ms) of the recovered events of the last 60 s, for the live rate. */
   recentTimestamps: number[];
-  totals: StatsTotals | null;
+  totals: Aggregate | null;
   /**
    * Minute rollups of the retention window, parsed on demand (memory answers time series only
    * when Redis cannot).
    */
-  rollups: () => MinuteRollup[];
+  rollups: () => Rollup[];
 }
 
 /** Typed events a persistence layer emits (re-emitted by the monitor). */
@@ -78,11 +77,7 @@ export interface Persistence {
   /** A history page, or null when the store cannot answer now (caller falls back to memory). */
   history(q: NormalizedHistoryQuery): Promise<Pick<HistoryPage, 'events' | 'nextBefore'> | null>;
   /** Minute rollups of these types in [from, to], or null when the store cannot answer now. */
-  rollups(
-    types: readonly string[] | undefined,
-    from: number,
-    to: number,
-  ): Promise<MinuteRollup[] | null>;
+  rollups(types: readonly string[] | undefined, from: number, to: number): Promise<Rollup[] | null>;
 }
 
 /** Memory-only mode: nothing is persisted. */

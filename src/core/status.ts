@@ -1,0 +1,34 @@
+/**
+ * Status shapes: what `getStatus()` returns and what the service adds for `/api/status`. Node-free
+ * and type-only, so the dashboard reads the same types the library and the service produce.
+ */
+import type { PersistenceStatus } from './persistence.js';
+
+/** Result of `getStatus()`. */
+export interface MonitorStatus {
+  instance: string;
+  state: 'new' | 'running' | 'closing' | 'closed';
+  /** Epoch ms when the monitor was constructed. */
+  createdAt: number;
+  uptimeMs: number;
+  /** Connection types seen so far (recorded or recovered). */
+  types: string[];
+  bufferSize: number;
+  retentionMs: number;
+  persistence: PersistenceStatus;
+}
+
+/** Body of `GET /api/status` and of `status` WebSocket answers: the monitor's status plus the service's. */
+export interface ServiceStatus extends MonitorStatus {
+  /** Version of connection-monitor. */
+  version: string;
+  server: {
+    /** Epoch ms when the server was created. */
+    startedAt: number;
+    uptimeMs: number;
+    wsConnections: number;
+    wsSubscribers: number;
+    /** True when a token is required. */
+    auth: boolean;
+  };
+}
