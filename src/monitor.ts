@@ -13,7 +13,7 @@ import {
   type EventInput,
 } from './core/event.js';
 import { bucketIndex } from './core/histogram.js';
-import { LiveStats, type TypeStats } from './core/live-stats.js';
+import type { TypeStats } from './core/live-stats.js';
 import {
   historyFromEvents,
   normalizeHistoryQuery,
@@ -24,15 +24,14 @@ import {
   type TimeSeriesQuery,
   type TimeSeriesResult,
 } from './core/query.js';
-import { EventRing } from './core/event-ring.js';
-import { RollupStore } from './core/rollup-store.js';
+import { EventIds } from './core/event-ids.js';
+import { TypeRegistry, type TypeState } from './core/type-registry.js';
 import { buildPoints } from './core/time-series.js';
 import type { Rollup } from './core/aggregate.js';
 import {
   DisabledPersistence,
   type Persistence,
   type PersistenceEvents,
-  type RecoveredType,
 } from './core/persistence.js';
 import type { MonitorStatus } from './core/status.js';
 import { resolveOptions, type MonitorOptions, type ResolvedOptions } from './options.js';
@@ -43,22 +42,8 @@ export type { MonitorStatus };
 /** Typed events of {@link ConnectionMonitor}. */
 export type MonitorEvents = PersistenceEvents;
 
-interface TypeState {
-  readonly buffer: EventRing;
-  readonly stats: LiveStats;
-  readonly rollups: RollupStore;
-}
-
 /** Largest number of distinct kinds remembered as already validated. */
 const KNOWN_KINDS_CAP = 1024;
-/**
- * Ids are `<instance>:<boot>:<seq>` with a 13-digit sequence starting at 10^12, so ids have a
- * fixed width and sort in recording order. The id is built from a cached prefix for each block of
- * 1,000 and a precomputed 3-digit suffix: formatting a 13-digit number per event would cost more
- * than everything else `recordEvent` does.
- */
-const SEQ_START = 1_000_000_000_000;
-const ID_SUFFIX = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
 
 /**
  * Records connection events per type into bounded memory (instant reads) and, when persistence is
@@ -67,17 +52,12 @@ const ID_SUFFIX = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '
 export class ConnectionMonitor extends EventEmitter<MonitorEvents> {
   /** Options after defaults. */
   readonly options: ResolvedOptions;
-  private readonly types = new Map<string, TypeState>();
+  private readonly types: TypeRegistry;
+  private readonly ids: EventIds;
   private readonly knownKinds = new Set<string>();
   private readonly subscribers = new Set<(event: ConnectionEvent) => void>();
   private readonly persistence: Persistence;
-  private readonly idPrefix: string;
   private readonly createdAt: number;
-  private seq = SEQ_START;
-  private idBlock = '';
-  private idBlockEnd = SEQ_START;
-  private readonly idOf = (seq: number): string =>
-    this.idPrefix + String(Math.floor(seq / 1000)) + (ID_SUFFIX[seq % 1000] as string);
   private state: MonitorStatus['state'] = 'new';
   private startPromise: Promise<void> | undefined;
   private closePromise: Promise<void> | undefined;
@@ -86,7 +66,8 @@ export class ConnectionMonitor extends EventEmitter<MonitorEvents> {
   constructor(options: MonitorOptions = {}) {
     super();
     this.options = resolveOptions(options);
-    this.idPrefix = `${this.options.instanceId}:${this.options.bootId}:`;
+    this.ids = new EventIds(`${this.options.instanceId}:${this.options.bootId}:`);
+    this.types = new TypeRegistry({ ...this.options, idOf: this.ids.idOf });
     this.createdAt = this.options.clock.now();
     this.persistence =
       options.persistenceLayer ??
@@ -117,7 +98,7 @@ export class ConnectionMonitor extends EventEmitter<MonitorEvents> {
       .start({
         emit: (name, ...args) =>
           (this.emit as (n: string, ...a: unknown[]) => boolean)(name, ...args),
-        onRecovered: (types) => this.mergeRecovered(types),
+        onRecovered: (types) => this.types.mergeRecovered(types, this.options.clock.now()),
       })
       .then(() => {
         if (this.state === 'new') this.state = 'running';
@@ -134,8 +115,7 @@ export class ConnectionMonitor extends EventEmitter<MonitorEvents> {
     if (this.state === 'closing' || this.state === 'closed') {
       throw new MonitorError('CM_ERR_CLOSED', 'the monitor is closed; recordEvent is not accepted');
     }
-    let state = this.types.get(type);
-    if (state === undefined) state = this.addType(type);
+    const state = this.types.getOrAdd(type);
     checkInput(input);
     const kind = input.kind;
     if (!this.knownKinds.has(kind)) {
@@ -147,13 +127,8 @@ export class ConnectionMonitor extends EventEmitter<MonitorEvents> {
     const metadata = input.metadata === undefined ? undefined : checkMetadata(input.metadata);
     const timestamp =
       input.timestamp === undefined ? this.options.clock.now() : checkTimestamp(input.timestamp, 0);
-    const seq = this.seq++;
-    if (seq >= this.idBlockEnd) {
-      this.idBlock = this.idPrefix + String(Math.floor(seq / 1000));
-      this.idBlockEnd = seq - (seq % 1000) + 1000;
-    }
     const event: ConnectionEvent = {
-      id: this.idBlock + (ID_SUFFIX[seq % 1000] as string),
+      id: this.ids.next(),
       type,
       kind,
       timestamp,
@@ -164,7 +139,7 @@ export class ConnectionMonitor extends EventEmitter<MonitorEvents> {
     };
     const isError = isErrorEvent(kind, error);
     const bucket = durationMs === undefined ? -1 : bucketIndex(durationMs);
-    state.buffer.push(seq, kind, timestamp, durationMs, error, metadata);
+    state.buffer.push(this.ids.lastSeq, kind, timestamp, durationMs, error, metadata);
     state.stats.add(kind, timestamp, isError, durationMs, bucket);
     state.rollups.add(timestamp, kind, isError, durationMs, bucket);
     this.persistence.enqueue(event);
@@ -191,8 +166,8 @@ export class ConnectionMonitor extends EventEmitter<MonitorEvents> {
       return this.types.get(type)?.stats.snapshot(type, now) ?? null;
     }
     const out: Record<string, TypeStats> = {};
-    for (const [t, s] of [...this.types].sort(([a], [b]) => (a < b ? -1 : 1))) {
-      out[t] = s.stats.snapshot(t, now);
+    for (const t of this.types.names()) {
+      out[t] = (this.types.get(t) as TypeState).stats.snapshot(t, now);
     }
     return out;
   }
@@ -224,7 +199,7 @@ export class ConnectionMonitor extends EventEmitter<MonitorEvents> {
 
   /** Connection types seen so far, sorted. */
   getTypes(): string[] {
-    return [...this.types.keys()].sort();
+    return this.types.names();
   }
 
   /**
@@ -257,7 +232,7 @@ export class ConnectionMonitor extends EventEmitter<MonitorEvents> {
     const source = rollups === null ? 'memory' : 'redis';
     if (rollups === null) {
       rollups = [];
-      for (const [t, s] of this.types) {
+      for (const [t, s] of this.types.entries()) {
         if (q.type === undefined || q.type === t) rollups.push(...s.rollups.range(q.from, q.to));
       }
     }
@@ -305,24 +280,6 @@ export class ConnectionMonitor extends EventEmitter<MonitorEvents> {
     return this.closePromise;
   }
 
-  private addType(type: string): TypeState {
-    assertName(type, 'type');
-    if (this.types.size >= this.options.maxTypes) {
-      throw new MonitorError(
-        'CM_ERR_INVALID_EVENT',
-        `invalid event: type ${JSON.stringify(type)} — at most ${this.options.maxTypes} connection types are kept (option maxTypes)`,
-        { field: 'type', value: type },
-      );
-    }
-    const state: TypeState = {
-      buffer: new EventRing(this.options.bufferSize, type, this.options.instanceId, this.idOf),
-      stats: new LiveStats(),
-      rollups: new RollupStore(this.options.retentionMs),
-    };
-    this.types.set(type, state);
-    return state;
-  }
-
   private notify(event: ConnectionEvent): void {
     for (const listener of this.subscribers) {
       try {
@@ -330,32 +287,6 @@ export class ConnectionMonitor extends EventEmitter<MonitorEvents> {
       } catch (err) {
         this.options.logger.warn({ err }, 'connection-monitor: a subscriber threw; ignored');
       }
-    }
-  }
-
-  /**
-   * Merges recovered history: recovered events go behind what this process recorded since it
-   * was created (they are older), totals and minute rollups are added, the rate window is filled
-   * from their timestamps.
-   */
-  private mergeRecovered(recovered: RecoveredType[]): void {
-    const now = this.options.clock.now();
-    for (const r of recovered) {
-      if (!this.types.has(r.type) && this.types.size >= this.options.maxTypes) continue;
-      const state = this.types.get(r.type) ?? this.addType(r.type);
-      const current = state.buffer.newest();
-      const room = Math.max(0, this.options.bufferSize - current.length);
-      state.buffer.clear();
-      for (let i = Math.min(room, r.members.length) - 1; i >= 0; i--) {
-        state.buffer.pushEvent(r.members[i] as string);
-      }
-      for (let i = current.length - 1; i >= 0; i--) {
-        const e = current[i] as ConnectionEvent;
-        state.buffer.pushEvent(e);
-      }
-      if (r.totals !== null) state.stats.addTotals(r.totals);
-      for (const t of r.recentTimestamps) if (t > now - 60_000) state.stats.addToRate(t);
-      state.rollups.addLater(r.rollups);
     }
   }
 }
