@@ -3,7 +3,8 @@ import fastifyWebsocket from '@fastify/websocket';
 import { markInternalClient } from '../core/internal.js';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { MonitorError } from '../core/errors.js';
-import type { ConnectionMonitor, MonitorStatus } from '../monitor.js';
+import type { ServiceStatus } from '../core/status.js';
+import type { ConnectionMonitor } from '../monitor.js';
 import { LOGIN_PAGE, TokenAuth, isSameOrigin, redactTokenInUrl } from './auth.js';
 import { registerDashboard } from './dashboard.js';
 import { httpErrorBody, toWireError } from './errors.js';
@@ -16,21 +17,6 @@ import {
 import { packageVersion } from './package-root.js';
 import { registerRoutes } from './routes.js';
 import { WsHub } from './ws-hub.js';
-
-/** Body of `GET /api/status` and of `status` WebSocket answers. */
-export interface ServiceStatus extends MonitorStatus {
-  /** Version of connection-monitor. */
-  version: string;
-  server: {
-    /** Epoch ms when the server was created. */
-    startedAt: number;
-    uptimeMs: number;
-    wsConnections: number;
-    wsSubscribers: number;
-    /** True when a token is required. */
-    auth: boolean;
-  };
-}
 
 /** A monitoring server; see {@link createMonitoringServer}. */
 export interface MonitoringServer {
@@ -57,7 +43,7 @@ export function createMonitoringServer(
   options: MonitoringServerOptions = {},
 ): MonitoringServer {
   const resolved = resolveServerOptions(options);
-  const { limits } = resolved;
+  const { limits, queryLimits } = resolved;
   const app = Fastify({
     logger:
       resolved.logger === false
@@ -94,6 +80,7 @@ export function createMonitoringServer(
   });
   const hub = new WsHub(monitor, {
     limits,
+    queryLimits,
     statsIntervalMs: resolved.statsIntervalMs,
     status,
     logger: app.log,
@@ -193,7 +180,7 @@ export function createMonitoringServer(
           field: 'upgrade',
         });
       },
-      wsHandler: (socket) => hub.accept(socket),
+      wsHandler: (socket, req) => hub.accept(socket, req.socket),
     });
   });
   registerRoutes(app, {
