@@ -16,6 +16,7 @@ import {
 } from './options.js';
 import { packageVersion } from './package-root.js';
 import { registerRoutes } from './routes.js';
+import { zodValidatorCompiler } from './validation.js';
 import { WsHub } from './ws-hub.js';
 
 /** A monitoring server; see {@link createMonitoringServer}. */
@@ -96,6 +97,7 @@ export function createMonitoringServer(
   );
   const auth = resolved.token === undefined ? undefined : new TokenAuth(resolved.token);
 
+  app.setValidatorCompiler(zodValidatorCompiler);
   app.setErrorHandler((err, req, reply) => {
     const w = toWireError(err);
     if (w.isInternal) req.log.error({ err }, 'request failed');
@@ -185,7 +187,8 @@ export function createMonitoringServer(
   });
   registerRoutes(app, {
     monitor,
-    limits,
+    batchEvents: limits.batchEvents,
+    queryLimits,
     registry,
     status,
     onRejected: (n) => {
