@@ -1,12 +1,16 @@
 /** `createMonitoringServer`: the Fastify app serving the API, `/ws`, `/metrics` and the dashboard. */
+import fastifyCookie from '@fastify/cookie';
+import fastifyCors from '@fastify/cors';
 import fastifyWebsocket from '@fastify/websocket';
-import { markInternalClient } from '../core/internal.js';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { MonitorError } from '../core/errors.js';
-import type { ConnectionMonitor, MonitorStatus } from '../monitor.js';
-import { LOGIN_PAGE, TokenAuth, isSameOrigin, redactTokenInUrl } from './auth.js';
+import { markInternalClient } from '../core/internal.js';
+import type { ServiceStatus } from '../core/status.js';
+import type { ConnectionMonitor } from '../monitor.js';
+import { TokenAuth, redactTokenInUrl } from './auth.js';
 import { registerDashboard } from './dashboard.js';
 import { httpErrorBody, toWireError } from './errors.js';
+import { guard } from './guard.js';
 import { createMetricsRegistry } from './metrics.js';
 import {
   resolveServerOptions,
@@ -15,22 +19,9 @@ import {
 } from './options.js';
 import { packageVersion } from './package-root.js';
 import { registerRoutes } from './routes.js';
+import { securityHeaders } from './security-headers.js';
+import { zodValidatorCompiler } from './validation.js';
 import { WsHub } from './ws-hub.js';
-
-/** Body of `GET /api/status` and of `status` WebSocket answers. */
-export interface ServiceStatus extends MonitorStatus {
-  /** Version of connection-monitor. */
-  version: string;
-  server: {
-    /** Epoch ms when the server was created. */
-    startedAt: number;
-    uptimeMs: number;
-    wsConnections: number;
-    wsSubscribers: number;
-    /** True when a token is required. */
-    auth: boolean;
-  };
-}
 
 /** A monitoring server; see {@link createMonitoringServer}. */
 export interface MonitoringServer {
@@ -46,8 +37,6 @@ export interface MonitoringServer {
   close(): Promise<void>;
 }
 
-const DASHBOARD_PATHS = new Set(['/', '/index.html']);
-
 /**
  * Builds the HTTP + WebSocket service around `monitor` (which the caller starts and closes).
  * @throws MonitorError `CM_ERR_CONFIG` for a bad option, or a non-loopback `host` without `token`.
@@ -57,7 +46,7 @@ export function createMonitoringServer(
   options: MonitoringServerOptions = {},
 ): MonitoringServer {
   const resolved = resolveServerOptions(options);
-  const { limits } = resolved;
+  const { limits, queryLimits, corsOrigins } = resolved;
   const app = Fastify({
     logger:
       resolved.logger === false
@@ -94,6 +83,7 @@ export function createMonitoringServer(
   });
   const hub = new WsHub(monitor, {
     limits,
+    queryLimits,
     statsIntervalMs: resolved.statsIntervalMs,
     status,
     logger: app.log,
@@ -107,8 +97,8 @@ export function createMonitoringServer(
     },
     resolved.processMetrics,
   );
-  const auth = resolved.token === undefined ? undefined : new TokenAuth(resolved.token);
 
+  app.setValidatorCompiler(zodValidatorCompiler);
   app.setErrorHandler((err, req, reply) => {
     const w = toWireError(err);
     if (w.isInternal) req.log.error({ err }, 'request failed');
@@ -127,6 +117,8 @@ export function createMonitoringServer(
   app.addHook('onReady', async () => {
     markInternalClient(app.websocketServer);
   });
+  // Order matters: the onRequest hooks run in registration order, and the guard must come last
+  // (see guard.ts).
   void app.register(fastifyWebsocket, {
     options: { maxPayload: limits.wsFrameBytes },
     errorHandler: (err, socket) => {
@@ -134,56 +126,24 @@ export function createMonitoringServer(
       socket.terminate();
     },
   });
-  const guard = async (req: FastifyRequest, reply: FastifyReply) => {
-    void reply.headers({
-      'x-content-type-options': 'nosniff',
-      'referrer-policy': 'no-referrer',
-      'x-frame-options': 'DENY',
+  void app.register(securityHeaders);
+  void app.register(fastifyCookie);
+  if (corsOrigins.size > 0) {
+    void app.register(fastifyCors, {
+      // Only the listed origins; any other is left to the usual answer (no CORS headers at all,
+      // and no preflight answer).
+      origin: (origin, cb) => cb(null, origin !== undefined && corsOrigins.has(origin)),
+      methods: ['GET', 'POST', 'OPTIONS'],
+      allowedHeaders: ['authorization', 'content-type'],
+      maxAge: 600,
+      // An OPTIONS request from an allowed origin is answered 204 even without
+      // access-control-request-method, as before (not 400 text/plain).
+      strictPreflight: false,
     });
-    const path = req.url.split('?')[0] ?? '';
-    if (path.startsWith('/api/')) void reply.header('cache-control', 'no-store');
-    const origin = req.headers.origin;
-    if (origin !== undefined && resolved.corsOrigins.has(origin)) {
-      void reply.headers({
-        'access-control-allow-origin': origin,
-        'access-control-allow-headers': 'authorization, content-type',
-        'access-control-allow-methods': 'GET, POST, OPTIONS',
-        'access-control-max-age': '600',
-        vary: 'Origin',
-      });
-      if (req.method === 'OPTIONS') return reply.code(204).send();
-    }
-    if (auth === undefined || path === '/healthz') return;
-    const isUpgrade = req.headers.upgrade?.toLowerCase() === 'websocket';
-    // A cookie rides along with cross-site WebSocket upgrades; accept it only from our own origin.
-    const allowCookie = !isUpgrade || isSameOrigin(req) || resolved.corsOrigins.has(origin ?? '');
-    const credential = auth.check(req, allowCookie);
-    const isDashboard = req.method === 'GET' && DASHBOARD_PATHS.has(path);
-    if (credential !== null) {
-      if (credential === 'query' && isDashboard) {
-        void reply.header('set-cookie', auth.sessionCookie(req.protocol === 'https'));
-      }
-      return;
-    }
-    if (isDashboard && !isUpgrade && (req.headers.accept ?? '').includes('text/html')) {
-      return reply
-        .code(401)
-        .header('cache-control', 'no-store')
-        .type('text/html; charset=utf-8')
-        .send(LOGIN_PAGE);
-    }
-    throw new MonitorError('CM_ERR_UNAUTHORIZED', 'a valid token is required');
-  };
-  // Registered after the websocket plugin so that its onRequest hook (which marks upgrade
-  // requests, so a refused upgrade's socket is destroyed) runs before this one can refuse.
-  void app.register(
-    Object.assign(
-      async (root: FastifyInstance) => {
-        root.addHook('onRequest', guard);
-      },
-      { [Symbol.for('skip-override')]: true },
-    ),
-  );
+  }
+  if (resolved.token !== undefined) {
+    void app.register(guard, { auth: new TokenAuth(resolved.token), corsOrigins });
+  }
   void app.register(async (scoped) => {
     scoped.route({
       method: 'GET',
@@ -193,12 +153,13 @@ export function createMonitoringServer(
           field: 'upgrade',
         });
       },
-      wsHandler: (socket) => hub.accept(socket),
+      wsHandler: (socket, req) => hub.accept(socket, req.socket),
     });
   });
   registerRoutes(app, {
     monitor,
-    limits,
+    batchEvents: limits.batchEvents,
+    queryLimits,
     registry,
     status,
     onRejected: (n) => {

@@ -1,4 +1,5 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import type { CookieSerializeOptions } from '@fastify/cookie';
 import type { FastifyRequest } from 'fastify';
 
 /** Name of the dashboard session cookie. */
@@ -51,26 +52,20 @@ export class TokenAuth {
     const query = (req.query as Record<string, unknown> | undefined)?.token;
     if (typeof query === 'string' && this.isValidToken(query)) return 'query';
     if (allowCookie) {
-      const cookie = readCookie(req.headers.cookie, SESSION_COOKIE);
+      // Parsed by @fastify/cookie (registered before the guard).
+      const cookie = req.cookies[SESSION_COOKIE];
       if (cookie !== undefined && this.isValidCookie(cookie)) return 'cookie';
     }
     return null;
   }
 
-  /** `Set-Cookie` value for the dashboard session (HttpOnly, SameSite=Strict). */
-  sessionCookie(isSecure: boolean): string {
-    return `${SESSION_COOKIE}=${this.cookieValue}; Path=/; HttpOnly; SameSite=Strict${isSecure ? '; Secure' : ''}`;
+  /** The dashboard session cookie for `reply.setCookie` (HttpOnly, SameSite=Strict). */
+  sessionCookie(isSecure: boolean): { value: string; options: CookieSerializeOptions } {
+    return {
+      value: this.cookieValue,
+      options: { path: '/', httpOnly: true, sameSite: 'strict', secure: isSecure },
+    };
   }
-}
-
-/** Reads one cookie from a `Cookie` header. */
-export function readCookie(header: string | undefined, name: string): string | undefined {
-  if (header === undefined || header.length > 8192) return undefined;
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
-  }
-  return undefined;
 }
 
 /** True when a browser `Origin` header names the host the request was sent to. */

@@ -1,4 +1,5 @@
-export { createMonitoringServer, type MonitoringServer, type ServiceStatus } from './app.js';
+export { createMonitoringServer, type MonitoringServer } from './app.js';
+export type { ServiceStatus } from '../core/status.js';
 export {
   DEFAULT_LIMITS,
   isLoopbackHost,
@@ -8,5 +9,5 @@ export {
   type ResolvedServerOptions,
 } from './options.js';
 export { ERROR_ANSWERS } from './errors.js';
-export { WS_CLOSE_TRY_AGAIN, WS_CLOSE_POLICY, WS_CLOSE_GOING_AWAY } from './ws-hub.js';
+export { WS_CLOSE_TRY_AGAIN, WS_CLOSE_POLICY, WS_CLOSE_GOING_AWAY } from './ws-protocol.js';
 export type { IngestResult, RejectedEvent } from './ingest.js';

@@ -1,7 +1,8 @@
 /** `POST /api/events`: validates each event on its own and records the good ones. */
 import { MonitorError, isMonitorError, type ErrorCode } from '../core/errors.js';
+import { parseWith } from '../core/validate.js';
 import type { ConnectionMonitor } from '../monitor.js';
-import { ingestEvent, parseOrThrow } from './schemas.js';
+import { ingestEvent } from './schemas.js';
 
 /** Why one event of a batch was not recorded. */
 export interface RejectedEvent {
@@ -20,26 +21,16 @@ export interface IngestResult {
 }
 
 /**
- * Records one event object or an array of up to `maxEvents`. Accepted events are recorded even
- * when others fail. Throws `CM_ERR_BAD_REQUEST` for a body that is neither, and
- * `CM_ERR_PAYLOAD_TOO_LARGE` for too many events.
+ * Records one event object or an array of up to `maxEvents` (the body's shape is checked by the
+ * route's schema). Each event is validated on its own, so accepted events are recorded even when
+ * others fail. Throws `CM_ERR_PAYLOAD_TOO_LARGE` for too many events.
  */
 export function ingestEvents(
   monitor: ConnectionMonitor,
-  body: unknown,
+  body: Record<string, unknown> | unknown[],
   maxEvents: number,
 ): IngestResult {
   const items = Array.isArray(body) ? body : [body];
-  if (typeof body !== 'object' || body === null) {
-    throw new MonitorError(
-      'CM_ERR_BAD_REQUEST',
-      'the body must be one event object or an array of events',
-      { field: 'body' },
-    );
-  }
-  if (items.length === 0) {
-    throw new MonitorError('CM_ERR_BAD_REQUEST', 'the array holds no events', { field: 'body' });
-  }
   if (items.length > maxEvents) {
     throw new MonitorError(
       'CM_ERR_PAYLOAD_TOO_LARGE',
@@ -51,7 +42,7 @@ export function ingestEvents(
   let accepted = 0;
   items.forEach((item, index) => {
     try {
-      const e = parseOrThrow(ingestEvent, item, 'CM_ERR_INVALID_EVENT', 'event');
+      const e = parseWith(ingestEvent, item, 'CM_ERR_INVALID_EVENT', 'event');
       monitor.recordEvent(e.type, {
         kind: e.kind,
         durationMs: e.durationMs,

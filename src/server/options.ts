@@ -1,5 +1,14 @@
+/**
+ * Options of `createMonitoringServer`: one zod schema with every default, range and cross-field
+ * rule. Host, port and token reuse the service fields of `src/options.ts` (the same rules as
+ * `MONITOR_HOST`, `MONITOR_PORT` and `MONITOR_TOKEN`), so no rule is written twice.
+ */
 import type { LoggerOptions } from 'pino';
-import { MonitorError } from '../core/errors.js';
+import { z } from 'zod';
+import { describeValue } from '../core/errors.js';
+import type { QueryLimits } from '../core/query.js';
+import { parseWith } from '../core/validate.js';
+import { SERVICE_DEFAULTS, serviceFields } from '../options.js';
 
 /** Limits the service enforces on clients. Every field is optional; defaults are in {@link DEFAULT_LIMITS}. */
 export interface ServerLimits {
@@ -7,7 +16,7 @@ export interface ServerLimits {
   bodyBytes?: number;
   /** Most events in one `POST /api/events` batch. Default 1,000. */
   batchEvents?: number;
-  /** Largest WebSocket message answered normally; bigger ones get a `CM_ERR_PAYLOAD_TOO_LARGE` reply. Default 64 KiB. */
+  /** Largest WebSocket message answered normally; bigger ones get a `CM_ERR_PAYLOAD_TOO_LARGE` reply. At most `wsFrameBytes`. Default 64 KiB. */
   wsMessageBytes?: number;
   /** Largest WebSocket frame at all; bigger ones close the connection with 1009. Default 1 MiB. */
   wsFrameBytes?: number;
@@ -41,7 +50,7 @@ export interface MonitoringServerOptions {
   host?: string;
   /** Port; 0 picks a free one. Default 8080. */
   port?: number;
-  /** Bearer token for everything but `/healthz`; at least 12 characters. Default none (no auth). */
+  /** Bearer token for everything but `/healthz`; at least 12 characters, no spaces. Default none (no auth); `''` counts as none. */
   token?: string | undefined;
   /** pino options for the request logger, or false for none. Default false. */
   logger?: LoggerOptions | false;
@@ -49,7 +58,7 @@ export interface MonitoringServerOptions {
   cors?: CorsOptions | false;
   /** Client limits; see {@link ServerLimits}. */
   limits?: ServerLimits;
-  /** Interval of `stats` messages to subscribers, ms. Default 1,000. */
+  /** Interval of `stats` messages to subscribers, ms, from 10 to 2,147,483,647. Default 1,000. */
   statsIntervalMs?: number;
   /** Also export prom-client's default process metrics on `/metrics`. Default false. */
   processMetrics?: boolean;
@@ -57,21 +66,94 @@ export interface MonitoringServerOptions {
   dashboardDir?: string;
 }
 
+/** Any size, count or time limit: a whole number ≥ 1 (no upper bound). */
+const limit = z
+  .number({ error: 'must be a whole number ≥ 1' })
+  .int({ error: 'must be a whole number ≥ 1' })
+  .min(1, { error: 'must be a whole number ≥ 1' });
+
+const limitsSchema = z
+  .strictObject({
+    bodyBytes: limit.default(1_048_576),
+    batchEvents: limit.default(1_000),
+    wsMessageBytes: limit.default(65_536),
+    wsFrameBytes: limit.default(1_048_576),
+    wsMessagesPerSecond: limit.default(50),
+    wsEventsPerSecond: limit.default(1_000),
+    wsBufferedBytes: limit.default(1_048_576),
+    wsCloseBufferedBytes: limit.default(8_388_608),
+    wsSlowConsumerMs: limit.default(10_000),
+    wsConnections: limit.default(256),
+    seriesPoints: limit.default(2_000),
+    rangeMs: limit.default(7 * 86_400_000),
+  })
+  // A message over the frame limit never reaches the message check: ws closes the connection.
+  .refine((l) => l.wsMessageBytes <= l.wsFrameBytes, {
+    path: ['wsMessageBytes'],
+    error: (iss) =>
+      `must not exceed limits.wsFrameBytes (${(iss.input as { wsFrameBytes: number }).wsFrameBytes})`,
+  });
+
 /** Default client limits. */
-export const DEFAULT_LIMITS: Readonly<Required<ServerLimits>> = {
-  bodyBytes: 1_048_576,
-  batchEvents: 1_000,
-  wsMessageBytes: 65_536,
-  wsFrameBytes: 1_048_576,
-  wsMessagesPerSecond: 50,
-  wsEventsPerSecond: 1_000,
-  wsBufferedBytes: 1_048_576,
-  wsCloseBufferedBytes: 8_388_608,
-  wsSlowConsumerMs: 10_000,
-  wsConnections: 256,
-  seriesPoints: 2_000,
-  rangeMs: 7 * 86_400_000,
-};
+export const DEFAULT_LIMITS: Readonly<Required<ServerLimits>> = Object.freeze(
+  limitsSchema.parse({}),
+);
+
+const ORIGIN_PATTERN = /^https?:\/\/[^/\s]+$/;
+
+/** Longest `setInterval` delay Node honours (a longer one fires at once). */
+const MAX_INTERVAL_MS = 2_147_483_647;
+
+/** True for 127.0.0.0/8, ::1, localhost and their bracketed forms. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h);
+}
+
+const serverOptionsSchema = z
+  .strictObject({
+    host: serviceFields.host.default(SERVICE_DEFAULTS.host),
+    port: serviceFields.port.default(SERVICE_DEFAULTS.port),
+    // '' counts as no token, as an empty MONITOR_TOKEN does.
+    token: z.preprocess((t) => (t === '' ? undefined : t), serviceFields.token.optional()),
+    logger: z
+      .custom<LoggerOptions | false>((v) => v === false || (typeof v === 'object' && v !== null), {
+        error: 'must be pino options or false',
+      })
+      .default(false),
+    cors: z
+      .union([
+        z.literal(false),
+        z.strictObject({
+          origins: z
+            .array(z.string(), { error: 'must be an array of origins' })
+            .superRefine((origins, ctx) => {
+              const bad = origins.find((o) => !ORIGIN_PATTERN.test(o));
+              if (bad === undefined) return;
+              ctx.addIssue({
+                code: 'custom',
+                message: `expected origins like https://host[:port], got ${describeValue(bad)}`,
+              });
+            }),
+        }),
+      ])
+      .optional(),
+    limits: limitsSchema.default(DEFAULT_LIMITS),
+    statsIntervalMs: z
+      .number({ error: `must be a number of milliseconds from 10 to ${MAX_INTERVAL_MS}` })
+      .min(10, { error: `must be a number of milliseconds from 10 to ${MAX_INTERVAL_MS}` })
+      .max(MAX_INTERVAL_MS, {
+        error: `must be a number of milliseconds from 10 to ${MAX_INTERVAL_MS}`,
+      })
+      .default(1_000),
+    processMetrics: z.boolean({ error: 'must be true or false' }).default(false),
+    dashboardDir: z.string({ error: 'must be a directory path' }).min(1).optional(),
+  })
+  .refine((o) => o.token !== undefined || isLoopbackHost(o.host), {
+    path: ['token'],
+    error: (iss) =>
+      `refusing to listen on non-loopback host ${(iss.input as { host: string }).host} without a token: set MONITOR_TOKEN (or the token option), or bind 127.0.0.1`,
+  });
 
 /** Options after defaults. */
 export interface ResolvedServerOptions {
@@ -81,76 +163,46 @@ export interface ResolvedServerOptions {
   readonly logger: LoggerOptions | false;
   readonly corsOrigins: ReadonlySet<string>;
   readonly limits: Readonly<Required<ServerLimits>>;
+  /** The limits the monitor applies to every history and time-series query of this server. */
+  readonly queryLimits: QueryLimits;
   readonly statsIntervalMs: number;
   readonly processMetrics: boolean;
   readonly dashboardDir: string | undefined;
 }
 
-/** Shortest accepted token (same rule as `MONITOR_TOKEN`). */
-export const MIN_SERVER_TOKEN_LENGTH = 12;
-
-/** True for 127.0.0.0/8, ::1, localhost and their bracketed forms. */
-export function isLoopbackHost(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
-  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h);
-}
-
-function configError(field: string, message: string): MonitorError {
-  return new MonitorError('CM_ERR_CONFIG', `server option ${field}: ${message}`, { field });
+/** The value of option `path` as given, when it is short enough to show (never the token). */
+function givenValue(options: object, path: string): unknown {
+  if (path === 'token') return undefined;
+  let v: unknown = options;
+  for (const key of path.split(/[.[\]]+/).filter((k) => k !== '')) {
+    v = typeof v === 'object' && v !== null ? (v as Record<string, unknown>)[key] : undefined;
+  }
+  return typeof v === 'object' && v !== null ? undefined : v;
 }
 
 /** Merges defaults and checks invariants once. Throws `CM_ERR_CONFIG` naming the option. */
 export function resolveServerOptions(options: MonitoringServerOptions = {}): ResolvedServerOptions {
-  const host = options.host ?? '127.0.0.1';
-  const port = options.port ?? 8080;
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    throw configError('port', `must be a whole number from 0 to 65535, got ${String(port)}`);
-  }
-  const token = options.token === '' ? undefined : options.token;
-  if (token !== undefined && (token.length < MIN_SERVER_TOKEN_LENGTH || /\s/.test(token))) {
-    throw configError(
-      'token',
-      `must be at least ${MIN_SERVER_TOKEN_LENGTH} characters without spaces`,
-    );
-  }
-  if (token === undefined && !isLoopbackHost(host)) {
-    throw new MonitorError(
-      'CM_ERR_CONFIG',
-      `refusing to listen on non-loopback host ${host} without a token: set MONITOR_TOKEN (or the token option), or bind 127.0.0.1`,
-      { field: 'token' },
-    );
-  }
-  const limits = { ...DEFAULT_LIMITS };
-  for (const [key, value] of Object.entries(options.limits ?? {})) {
-    if (!(key in DEFAULT_LIMITS)) throw configError(`limits.${key}`, 'unknown limit');
-    if (value === undefined) continue;
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-      throw configError(`limits.${key}`, `must be a whole number ≥ 1, got ${String(value)}`);
-    }
-    (limits as Record<string, number>)[key] = value;
-  }
-  if (limits.wsMessageBytes > limits.wsFrameBytes) {
-    throw configError('limits.wsMessageBytes', 'must not exceed limits.wsFrameBytes');
-  }
-  const statsIntervalMs = options.statsIntervalMs ?? 1_000;
-  if (!Number.isFinite(statsIntervalMs) || statsIntervalMs < 10) {
-    throw configError('statsIntervalMs', 'must be a number of milliseconds ≥ 10');
-  }
-  const origins = options.cors === false || options.cors === undefined ? [] : options.cors.origins;
-  for (const o of origins) {
-    if (!/^https?:\/\/[^/\s]+$/.test(o)) {
-      throw configError('cors.origins', `expected origins like https://host[:port], got ${o}`);
-    }
-  }
+  const o = parseWith(serverOptionsSchema, options, 'CM_ERR_CONFIG', 'options', (issue) => {
+    const value = issue.isUnknownKey ? undefined : givenValue(options, issue.path);
+    const name = `server option ${issue.path || 'options'}`;
+    return {
+      message:
+        value === undefined
+          ? `${name}: ${issue.message}`
+          : `${name}=${describeValue(value)} is not allowed: ${issue.message}`,
+      value,
+    };
+  });
   return {
-    host,
-    port,
-    token,
-    logger: options.logger ?? false,
-    corsOrigins: new Set(origins),
-    limits,
-    statsIntervalMs,
-    processMetrics: options.processMetrics ?? false,
-    dashboardDir: options.dashboardDir,
+    host: o.host,
+    port: o.port,
+    token: o.token,
+    logger: o.logger,
+    corsOrigins: new Set(o.cors === false || o.cors === undefined ? [] : o.cors.origins),
+    limits: o.limits,
+    queryLimits: { maxRangeMs: o.limits.rangeMs, maxPoints: o.limits.seriesPoints },
+    statsIntervalMs: o.statsIntervalMs,
+    processMetrics: o.processMetrics,
+    dashboardDir: o.dashboardDir,
   };
 }

@@ -1,69 +1,61 @@
-/** The HTTP API routes (PRODUCT.md "Service API"). */
+/** The HTTP API routes and `/metrics` (README, "API" and "Metrics"). */
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import { MonitorError } from '../core/errors.js';
-import { NAME_PATTERN } from '../core/event.js';
+import type { QueryLimits } from '../core/query.js';
+import type { ServiceStatus } from '../core/status.js';
 import type { ConnectionMonitor } from '../monitor.js';
 import { ingestEvents } from './ingest.js';
-import type { ResolvedServerOptions } from './options.js';
-import { queryHistory, queryTimeSeries } from './queries.js';
-import { eventsQuery, parseOrThrow, statsQuery, timeseriesQuery } from './schemas.js';
+import { eventsQuery, ingestBody, statsQuery, timeseriesQuery } from './schemas.js';
+import type { ZodTypeProvider } from './validation.js';
 
 /** What the routes need besides the monitor. */
 export interface RouteDeps {
   readonly monitor: ConnectionMonitor;
-  readonly limits: ResolvedServerOptions['limits'];
+  /** Most events in one `POST /api/events`. */
+  readonly batchEvents: number;
+  /** Limits of every history and time-series query. */
+  readonly queryLimits: QueryLimits;
   readonly registry: Registry;
-  readonly status: () => object;
+  /** The body of `GET /api/status`. */
+  readonly status: () => ServiceStatus;
   /** Called with the number of events rejected by one ingestion request. */
   readonly onRejected: (count: number) => void;
 }
 
-/** Registers every JSON route and `/metrics`. */
-export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
-  const { monitor, limits } = deps;
+/** Registers every JSON route and `/metrics`; input is parsed by each route's zod schema. */
+export function registerRoutes(root: FastifyInstance, deps: RouteDeps): void {
+  const { monitor, queryLimits } = deps;
+  const app = root.withTypeProvider<ZodTypeProvider>();
 
   app.get('/healthz', async () => ({ status: 'ok' }));
 
   app.get('/api/status', async () => deps.status());
 
-  app.get('/api/stats', async (req) => {
-    const q = parseOrThrow(statsQuery, req.query, 'CM_ERR_INVALID_QUERY', 'query');
-    if (q.type === undefined) return monitor.getStats();
-    if (!NAME_PATTERN.test(q.type)) {
-      throw new MonitorError(
-        'CM_ERR_INVALID_QUERY',
-        `invalid query: type ${JSON.stringify(q.type)} — must match ^[a-z][a-z0-9_-]{0,63}$`,
-        { field: 'type' },
-      );
-    }
-    const stats = monitor.getStats(q.type);
+  app.get('/api/stats', { schema: { querystring: statsQuery } }, async (req) => {
+    const { type } = req.query;
+    if (type === undefined) return monitor.getStats();
+    const stats = monitor.getStats(type);
     if (stats === null) {
-      throw new MonitorError('CM_ERR_NOT_FOUND', `no events of type ${q.type} yet`, {
+      throw new MonitorError('CM_ERR_NOT_FOUND', `no events of type ${type} yet`, {
         field: 'type',
       });
     }
     return stats;
   });
 
-  app.get('/api/events', async (req) => {
-    const q = parseOrThrow(eventsQuery, req.query, 'CM_ERR_INVALID_QUERY', 'query');
-    // limit stays text here: the monitor's parser accepts digit strings and names a bad one.
-    const { token: _token, ...query } = q;
-    return queryHistory(monitor, { ...query, limit: q.limit as number | undefined }, limits);
+  app.get('/api/events', { schema: { querystring: eventsQuery } }, async (req) => {
+    const { token: _token, ...query } = req.query;
+    return monitor.getHistoricalData(query, queryLimits);
   });
 
-  app.get('/api/timeseries', async (req) => {
-    const q = parseOrThrow(timeseriesQuery, req.query, 'CM_ERR_INVALID_QUERY', 'query');
-    return queryTimeSeries(
-      monitor,
-      { type: q.type, from: q.from, to: q.to, bucketMs: q.bucket },
-      limits,
-    );
+  app.get('/api/timeseries', { schema: { querystring: timeseriesQuery } }, async (req) => {
+    const { type, from, to, bucket } = req.query;
+    return monitor.getTimeSeriesData({ type, from, to, bucketMs: bucket }, queryLimits);
   });
 
-  app.post('/api/events', async (req, reply) => {
-    const result = ingestEvents(monitor, req.body, limits.batchEvents);
+  app.post('/api/events', { schema: { body: ingestBody } }, async (req, reply) => {
+    const result = ingestEvents(monitor, req.body, deps.batchEvents);
     if (result.rejected.length > 0) deps.onRejected(result.rejected.length);
     if (result.accepted === 0) {
       const first = result.rejected[0];

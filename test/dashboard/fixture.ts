@@ -1,12 +1,12 @@
 /**
- * A real monitoring service for dashboard tests, screenshots and the benchmark: a
- * ConnectionMonitor with seeded history, synthetic demo traffic for the five seed types, and
- * `createMonitoringServer` on a free port serving the built dashboard.
+ * A real monitoring service for dashboard tests, screenshots and the benchmark: the tests' one
+ * server starter (`test/server/helpers.ts`) with seeded history and synthetic demo traffic for
+ * the five seed types, serving the built dashboard.
  */
-import { silentLogger } from '../../src/logger.js';
-import { ConnectionMonitor } from '../../src/monitor.js';
+import type { ConnectionMonitor } from '../../src/monitor.js';
 import type { MonitorOptions } from '../../src/options.js';
-import { createMonitoringServer, type MonitoringServer } from '../../src/server/index.js';
+import type { MonitoringServer } from '../../src/server/index.js';
+import { startServer } from '../server/helpers.js';
 
 /** The five connection types of the demo. */
 export const DEMO_TYPES = ['websocket', 'redis', 'supabase', 'kimi', 'glm'] as const;
@@ -141,40 +141,37 @@ export interface DashboardServer {
   close(): Promise<void>;
 }
 
-/** Starts a monitor + service with seeded history and demo traffic. */
+/** Starts a monitor + service with seeded history and demo traffic (see `startServer`). */
 export async function startDashboardServer(
   options: DashboardServerOptions = {},
 ): Promise<DashboardServer> {
-  const monitor =
-    options.existingMonitor ??
-    new ConnectionMonitor({ persistence: false, logger: silentLogger, ...options.monitor });
-  if (options.existingMonitor === undefined) {
-    await monitor.start();
-    const seedEvents = options.seedEvents ?? 20_000;
-    if (seedEvents > 0) {
-      seedHistory(monitor, seedEvents, options.seedSpanMs ?? 86_400_000);
-      // One event whose metadata is markup: the dashboard must show it as text.
-      monitor.recordEvent('supabase', {
-        kind: 'response',
-        durationMs: 12.5,
-        metadata: { note: HTML_METADATA },
-      });
-      // With Redis persistence, serve the seeded history from Redis, not from the write queue.
-      if (monitor.getStatus().persistence.enabled) await monitor.flush();
-    }
-  }
-  const server = createMonitoringServer(monitor, {
-    port: options.port ?? 0,
-    token: options.token,
-    statsIntervalMs: 500,
-  });
-  const csp = options.csp;
-  if (csp !== undefined) {
-    server.app.addHook('onRequest', async (_req, reply) => {
-      void reply.header('content-security-policy', csp);
-    });
-  }
-  const url = await server.listen();
+  const { csp } = options;
+  const service = await startServer(
+    { port: options.port ?? 0, token: options.token, statsIntervalMs: 500 },
+    options.monitor,
+    {
+      monitor: options.existingMonitor,
+      beforeListen: async ({ monitor, server }) => {
+        if (csp !== undefined) {
+          server.app.addHook('onRequest', async (_req, reply) => {
+            void reply.header('content-security-policy', csp);
+          });
+        }
+        const seedEvents = options.seedEvents ?? 20_000;
+        if (options.existingMonitor !== undefined || seedEvents === 0) return;
+        seedHistory(monitor, seedEvents, options.seedSpanMs ?? 86_400_000);
+        // One event whose metadata is markup: the dashboard must show it as text.
+        monitor.recordEvent('supabase', {
+          kind: 'response',
+          durationMs: 12.5,
+          metadata: { note: HTML_METADATA },
+        });
+        // With Redis persistence, serve the seeded history from Redis, not from the write queue.
+        if (monitor.getStatus().persistence.enabled) await monitor.flush();
+      },
+    },
+  );
+  const { monitor } = service;
   const rand = prng(7);
   const interval = options.trafficIntervalMs ?? 25;
   const timer =
@@ -190,13 +187,12 @@ export async function startDashboardServer(
       : undefined;
   timer?.unref();
   return {
-    url,
+    url: service.url,
     monitor,
-    server,
+    server: service.server,
     async close() {
       clearInterval(timer);
-      await server.close();
-      if (options.existingMonitor === undefined) await monitor.close();
+      await service.close();
     },
   };
 }

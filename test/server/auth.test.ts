@@ -220,22 +220,18 @@ describe('secrets', () => {
 
   it('redacts ?token= from request logs', async () => {
     const lines: string[] = [];
-    const monitor = new ConnectionMonitor({ persistence: false, logger: silentLogger });
-    const server = createMonitoringServer(monitor, {
-      port: 0,
+    const s = await startServer({
       token: TOKEN,
       logger: { level: 'info', stream: { write: (l: string) => lines.push(l) } } as never,
     });
-    const url = await server.listen();
     try {
-      await fetch(`${url}/api/status?token=${TOKEN}`);
-      await fetch(`${url}/api/status`, { headers: bearer(TOKEN) });
+      await fetch(`${s.url}/api/status?token=${TOKEN}`);
+      await fetch(`${s.url}/api/status`, { headers: bearer(TOKEN) });
       expect(lines.length).toBeGreaterThan(0);
       expect(lines.join('')).toContain('token=***');
       expect(lines.join('')).not.toContain(TOKEN);
     } finally {
-      await server.close();
-      await monitor.close();
+      await s.close();
     }
   });
 });

@@ -1,4 +1,8 @@
-/** Test helpers: a server on port 0 around a memory monitor, and a WebSocket client with deadlines. */
+/**
+ * Test helpers: the one starter of a real service for tests (a server on port 0 around a memory
+ * monitor, or around the caller's monitor), and a WebSocket client with deadlines. The dashboard
+ * fixture builds on {@link startServer}.
+ */
 import WebSocket from 'ws';
 import { ConnectionMonitor } from '../../src/monitor.js';
 import type { MonitorOptions } from '../../src/options.js';
@@ -12,21 +16,34 @@ export interface TestServer {
   server: MonitoringServer;
   url: string;
   wsUrl: string;
+  /** Closes the server, then the monitor if {@link startServer} created it. */
   close(): Promise<void>;
 }
 
-/** Starts a monitor (memory only unless told) and a server on 127.0.0.1:0. */
+/** Extra setup of {@link startServer}. */
+export interface StartOptions {
+  /** Serve this monitor instead of a new one; the caller starts and closes it. */
+  monitor?: ConnectionMonitor;
+  /** Runs once the server is created, before it listens (seed data, add hooks). */
+  beforeListen?: (t: { monitor: ConnectionMonitor; server: MonitoringServer }) => unknown;
+}
+
+/**
+ * Starts a monitor (memory only unless told, silent) and a server on 127.0.0.1:0, or serves
+ * `start.monitor` when given.
+ */
 export async function startServer(
   serverOptions: MonitoringServerOptions = {},
   monitorOptions: MonitorOptions = {},
+  start: StartOptions = {},
 ): Promise<TestServer> {
-  const monitor = new ConnectionMonitor({
-    persistence: false,
-    logger: silentLogger,
-    ...monitorOptions,
-  });
-  await monitor.start();
+  const isOwnMonitor = start.monitor === undefined;
+  const monitor =
+    start.monitor ??
+    new ConnectionMonitor({ persistence: false, logger: silentLogger, ...monitorOptions });
+  if (isOwnMonitor) await monitor.start();
   const server = createMonitoringServer(monitor, { port: 0, ...serverOptions });
+  await start.beforeListen?.({ monitor, server });
   const url = await server.listen();
   return {
     monitor,
@@ -35,7 +52,7 @@ export async function startServer(
     wsUrl: `${url.replace(/^http/, 'ws')}/ws`,
     async close() {
       await server.close();
-      await monitor.close();
+      if (isOwnMonitor) await monitor.close();
     },
   };
 }

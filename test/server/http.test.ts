@@ -265,6 +265,16 @@ describe('limits and CORS options', () => {
         headers: { origin: 'https://ops.example', 'access-control-request-method': 'POST' },
       });
       expect(pre.status).toBe(204);
+      expect(pre.headers.get('access-control-allow-origin')).toBe('https://ops.example');
+      expect(pre.headers.get('access-control-allow-methods')).toMatch(/POST/);
+      expect(pre.headers.get('access-control-allow-headers')).toMatch(/authorization/);
+      // Another origin's preflight is not answered as one: no route takes OPTIONS.
+      const foreign = await fetch(`${s.url}/api/events`, {
+        method: 'OPTIONS',
+        headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
+      });
+      expect(foreign.status).toBe(404);
+      expect(foreign.headers.get('access-control-allow-origin')).toBeNull();
     } finally {
       await s.close();
     }

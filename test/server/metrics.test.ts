@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bucketIndex } from '../../src/core/histogram.js';
-import { DURATION_BUCKETS_S, toPrometheusBuckets } from '../../src/server/metrics.js';
+import { DURATION_BUCKETS_S, toPrometheusBuckets } from '../../src/server/duration-histogram.js';
 import { startServer, type TestServer } from './helpers.js';
 
 let t: TestServer;

@@ -96,6 +96,25 @@ describe('server options', () => {
     }
   });
 
+  it('says which option, the value given and what is allowed; never shows the token', () => {
+    const message = (options: Parameters<typeof resolveServerOptions>[0]) => {
+      try {
+        resolveServerOptions(options);
+      } catch (err) {
+        return (err as MonitorError).message;
+      }
+      throw new Error(`accepted ${JSON.stringify(options)}`);
+    };
+    expect(message({ limits: { wsFrameBytes: 0 } })).toBe(
+      'server option limits.wsFrameBytes=0 is not allowed: must be a whole number ≥ 1',
+    );
+    expect(message({ limits: { wsMessageBytes: 4096, wsFrameBytes: 1024 } })).toBe(
+      'server option limits.wsMessageBytes=4096 is not allowed: must not exceed limits.wsFrameBytes (1024)',
+    );
+    expect(message({ port: -1 })).toMatch(/port=-1 .*whole number from 0 to 65535/);
+    expect(message({ token: 'secret here' })).not.toContain('secret');
+  });
+
   it('knows loopback hosts', () => {
     for (const h of ['127.0.0.1', '127.255.0.9', '::1', '[::1]', 'localhost', 'LOCALHOST']) {
       expect(isLoopbackHost(h), h).toBe(true);

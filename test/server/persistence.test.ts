@@ -1,10 +1,10 @@
 /** The service around a Redis-backed monitor: status, metrics and queries while Redis comes and goes. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { createMonitoringServer } from '../../src/server/app.js';
 import { monitorWebSocketServer } from '../../src/instrument/ws.js';
 import { capturingLogger, redisMonitor } from '../helpers/monitor.js';
 import { startRedis, waitFor, type TestRedis } from '../helpers/redis-server.js';
+import { startServer } from './helpers.js';
 
 let redis: TestRedis;
 beforeAll(async () => {
@@ -30,8 +30,8 @@ describe('service with Redis persistence', () => {
     const logger = capturingLogger();
     const monitor = redisMonitor(redis.url, { breakerFailures: 2, breakerResetMs: 300, logger });
     await monitor.start();
-    const server = createMonitoringServer(monitor, { port: 0, logger: false });
-    const url = await server.listen();
+    const service = await startServer({}, {}, { monitor });
+    const { url } = service;
     try {
       for (let i = 0; i < 40; i++) monitor.recordEvent('glm', { kind: 'response', durationMs: i });
       await monitor.flush();
@@ -90,7 +90,7 @@ describe('service with Redis persistence', () => {
       const all = JSON.stringify([await json(`${url}/api/status`), down, logger.lines]);
       expect(all).not.toContain('svc-secret-pw');
     } finally {
-      await server.close();
+      await service.close();
       await monitor.close();
     }
   });
@@ -98,10 +98,10 @@ describe('service with Redis persistence', () => {
   it('the service’s own WebSocket server is refused by monitorWebSocketServer (no feedback loop)', async () => {
     const logger = capturingLogger();
     const monitor = redisMonitor(redis.url, { logger });
-    const server = createMonitoringServer(monitor, { port: 0, logger: false });
-    const url = await server.listen();
+    const service = await startServer({}, {}, { monitor });
+    const { url } = service;
     try {
-      const dispose = monitorWebSocketServer(server.app.websocketServer, monitor);
+      const dispose = monitorWebSocketServer(service.server.app.websocketServer, monitor);
       expect(logger.lines.some((l) => l.startsWith('warn'))).toBe(true);
       // A real connection to /ws and back: an attached adapter would record connect/disconnect.
       const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/ws`);
@@ -117,7 +117,7 @@ describe('service with Redis persistence', () => {
       expect(monitor.getTypes()).toEqual(['marker']);
       dispose();
     } finally {
-      await server.close();
+      await service.close();
       await monitor.close();
     }
   });

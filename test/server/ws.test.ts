@@ -322,6 +322,20 @@ describe('WebSocket bad input', () => {
     });
   });
 
+  it('answers an unknown type naming every known type, and a non-object as such', async () => {
+    await withClient(async (c) => {
+      const unknown = await c.request({ type: 'historicals' });
+      expect(unknown).toMatchObject({ type: 'error', code: 'CM_ERR_BAD_REQUEST', field: 'type' });
+      expect(unknown.message).toBe(
+        'unknown message type "historicals": expected historical, time_series, status, subscribe or unsubscribe',
+      );
+      const before = c.messages.length;
+      c.send('[{"type":"status"}]');
+      const array = await c.waitFor((m) => m.type === 'error', 5_000, before);
+      expect(array.message).toBe('a message must be a JSON object with a type');
+    });
+  });
+
   it('answers an oversized message with an error and keeps the connection; closes on a frame over the hard limit', async () => {
     const s = await startServer({ limits: { wsMessageBytes: 1024, wsFrameBytes: 8192 } });
     try {
