@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'coverage/', 'docs/', '**/*.min.js', 'public/'] },
+  { ignores: ['dist/', 'node_modules/', 'coverage/', '.tmp/', 'docs/', '**/*.min.js', 'public/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
