@@ -30,22 +30,21 @@ function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
-/** Runs a command; on failure the error carries its whole output. */
+/** Runs a command and returns its output; on failure the error carries all of it. */
 async function run(
   file: string,
   args: readonly string[],
   cwd: string,
   env = childEnv(),
   timeout = STEP_TIMEOUT_MS,
-): Promise<string> {
+): Promise<{ stdout: string; stderr: string }> {
   try {
-    const { stdout } = await execFileAsync(file, args, {
+    return await execFileAsync(file, args, {
       cwd,
       env,
       timeout,
       maxBuffer: 64 * 1024 * 1024,
     });
-    return stdout;
   } catch (err) {
     const e = err as Error & { stdout?: string; stderr?: string };
     throw new Error(
@@ -80,7 +79,7 @@ beforeAll(async () => {
   });
   // Build tools come from this repository's install; prepack builds the copy's own dist/.
   symlinkSync(join(REPO, 'node_modules'), join(copy, 'node_modules'), 'dir');
-  const packJson = await run(
+  const { stdout: packJson } = await run(
     'npm',
     ['pack', '--json', '--pack-destination', tmp],
     copy,
@@ -167,8 +166,9 @@ describe('the packed package', () => {
   it(
     'runs as an ES module: monitor, server /healthz and an adapter',
     async () => {
-      const out = await run(process.execPath, [join('out', 'esm.mjs')], scratch);
-      expect(JSON.parse(out)).toEqual({
+      const { stdout, stderr } = await run(process.execPath, [join('out', 'esm.mjs')], scratch);
+      expect(stderr).toBe('');
+      expect(JSON.parse(stdout)).toEqual({
         eventType: 'api',
         apiEvents: 1,
         configErrorCode: 'CM_ERR_CONFIG',
@@ -185,8 +185,10 @@ describe('the packed package', () => {
   it(
     'runs as CommonJS through require()',
     async () => {
-      const out = await run(process.execPath, [join('out', 'cjs.cjs')], scratch);
-      expect(JSON.parse(out)).toEqual({ eventType: 'api', apiEvents: 1, healthz: 200 });
+      const { stdout, stderr } = await run(process.execPath, [join('out', 'cjs.cjs')], scratch);
+      // No ExperimentalWarning either: require() of ES modules is plain on every Node we support.
+      expect(stderr).toBe('');
+      expect(JSON.parse(stdout)).toEqual({ eventType: 'api', apiEvents: 1, healthz: 200 });
     },
     STEP_TIMEOUT_MS,
   );
@@ -197,13 +199,13 @@ describe('the packed package', () => {
       const loads = async (specifier: string, id: string): Promise<string[]> => {
         const trace = join(tmp, `trace-${id}.log`);
         writeFileSync(trace, '');
-        const out = await run(
+        const { stdout } = await run(
           process.execPath,
           ['--import', join(scratch, 'trace-register.mjs'), 'probe-loads.mjs', specifier],
           scratch,
           childEnv({ CM_TRACE_FILE: trace }),
         );
-        return JSON.parse(out) as string[];
+        return JSON.parse(stdout) as string[];
       };
       const root = await loads('connection-monitor', 'root');
       expect(root).toContain('connection-monitor'); // the trace sees the package itself
@@ -227,12 +229,12 @@ describe('the packed package', () => {
   it(
     'installs the connection-monitor bin',
     async () => {
-      const out = await run(
+      const { stdout } = await run(
         join(scratch, 'node_modules', '.bin', 'connection-monitor'),
         ['--help'],
         scratch,
       );
-      expect(out).toContain('connection-monitor serve');
+      expect(stdout).toContain('connection-monitor serve');
     },
     STEP_TIMEOUT_MS,
   );
