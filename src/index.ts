@@ -1,3 +1,8 @@
+/**
+ * `connection-monitor`: the library (`ConnectionMonitor`, `configFromEnv`, errors, event model and
+ * stats types). It loads no server code; the service is `connection-monitor/server`, the adapters
+ * `connection-monitor/instrument` (also re-exported below).
+ */
 export { ConnectionMonitor, type MonitorEvents, type MonitorStatus } from './monitor.js';
 export {
   DEFAULTS,
@@ -48,36 +53,26 @@ export type {
   PersistenceStatus,
   PersistenceEvents,
 } from './core/persistence.js';
-export {
-  createMonitoringServer,
-  DEFAULT_LIMITS,
-  ERROR_ANSWERS,
-  WS_CLOSE_TRY_AGAIN,
-  WS_CLOSE_POLICY,
-  WS_CLOSE_GOING_AWAY,
-  type MonitoringServer,
-  type MonitoringServerOptions,
-  type ServerLimits,
-  type CorsOptions,
-  type ServiceStatus,
-  type IngestResult,
-  type RejectedEvent,
-} from './server/index.js';
+export type { ServiceStatus } from './core/status.js';
+// The adapters' home is `connection-monitor/instrument`. They stay importable from here because that
+// costs nothing: they load no package the monitor does not load already (only `node:` modules and
+// types). The server would load fastify and prom-client, so it is only at
+// `connection-monitor/server`; test/package/root-entry.test.ts keeps it so.
 export {
   monitorWebSocketServer,
   ABNORMAL_CLOSE_CODES,
-  type MonitorWebSocketServerOptions,
-} from './instrument/ws.js';
-export {
   monitorRedisClient,
-  type MonitorRedisClientOptions,
-  type RedisCommandsOption,
-} from './instrument/redis.js';
-export {
   monitorHttp,
   UNDICI_CHANNELS,
+  INTERNAL_CLIENT,
+  isInternalClient,
+  markInternalClient,
+  type MonitorWebSocketServerOptions,
+  type MonitorRedisClientOptions,
+  type RedisCommandsOption,
   type HttpRoute,
   type MonitorHttpOptions,
-} from './instrument/http.js';
-export type { Disposer, AdapterOptions, AdapterErrorContext } from './instrument/adapter.js';
-export { INTERNAL_CLIENT, isInternalClient, markInternalClient } from './core/internal.js';
+  type Disposer,
+  type AdapterOptions,
+  type AdapterErrorContext,
+} from './instrument/index.js';

@@ -1,3 +1,8 @@
+/**
+ * `connection-monitor/server`: the HTTP + WebSocket service around a `ConnectionMonitor`
+ * (Fastify, `/metrics` through prom-client, the dashboard). A separate entry point so that
+ * `import 'connection-monitor'` does not load any of it.
+ */
 export { createMonitoringServer, type MonitoringServer } from './app.js';
 export type { ServiceStatus } from '../core/status.js';
 export {
