@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitFor } from '../helpers/redis-server.js';
+import { waitUntil } from '../helpers/wait.js';
 import {
   collectErrors,
   FORBIDDEN_TEXT,
@@ -111,7 +111,11 @@ describe('dashboard', () => {
       document.querySelector('.range-note')?.textContent?.includes('24 h'),
     );
     // 24 h of 5-min buckets (≈288 per type) is more than 1 h of 1-min buckets (≈60 per type).
-    await waitFor(async () => (await chartPoints(page, 'chart-events')) > before * 3, 10_000);
+    await waitUntil(
+      async () => (await chartPoints(page, 'chart-events')) > before * 3,
+      'more than three times as many chart points',
+      { timeoutMs: 10_000 },
+    );
     await page.getByText('1 h', { exact: true }).click();
     await page.waitForFunction(() =>
       document.querySelector('.range-note')?.textContent?.includes('1 h'),

@@ -153,7 +153,12 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<TestR
   return handle;
 }
 
-/** Waits until `predicate()` is true, polling every `intervalMs`; throws after `timeoutMs`. */
+/**
+ * Waits until `predicate()` is true, polling every `intervalMs`; throws after `timeoutMs`.
+ *
+ * @deprecated Use `waitUntil` from `./wait.js`. Kept only while test/server/persistence.test.ts
+ * (being rewritten on another branch) still imports it: delete it when that file moves over.
+ */
 export async function waitFor(
   predicate: () => boolean | Promise<boolean>,
   timeoutMs = 10_000,

@@ -18,7 +18,8 @@ import { monitorHttp } from '../../src/instrument/http.js';
 import { monitorRedisClient } from '../../src/instrument/redis.js';
 import { monitorWebSocketServer } from '../../src/instrument/ws.js';
 import { capturingLogger, redisMonitor, SEED_TYPES } from '../helpers/monitor.js';
-import { startRedis, waitFor, type TestRedis } from '../helpers/redis-server.js';
+import { startRedis, type TestRedis } from '../helpers/redis-server.js';
+import { waitUntil } from '../helpers/wait.js';
 import { startFakeApi, type FakeApi } from './http-peers.js';
 
 let redis: TestRedis;
@@ -68,7 +69,7 @@ describe('adapters → one monitor → Redis → the service’s /api/timeseries
       let echoes = 0;
       ws.on('message', () => echoes++);
       for (let i = 0; i < 3; i++) ws.send(`m${i}`);
-      await waitFor(() => echoes === 3, 5_000, 10, 'echoes');
+      await waitUntil(() => echoes === 3, 'echoes');
       ws.close(1000);
       await once(ws, 'close');
     }
@@ -81,7 +82,7 @@ describe('adapters → one monitor → Redis → the service’s /api/timeseries
     await app.connect();
     for (let i = 0; i < 5; i++) await app.set(`app:${i}`, String(i));
     app.disconnect();
-    await waitFor(() => app.status === 'end', 5_000, 10, 'the app client to end');
+    await waitUntil(() => app.status === 'end', 'the app client to end');
 
     // HTTP: kimi 3 × 200 (6 events), glm 2 × 429 (4, 2 errors), supabase 200 + 500 (4, 1 error).
     cleanups.push(
@@ -113,7 +114,7 @@ describe('adapters → one monitor → Redis → the service’s /api/timeseries
           return [t, { events: s?.events ?? 0, errors: s?.errors ?? 0 }];
         }),
       );
-    await waitFor(() => isDeepStrictEqual(live(), expected), 5_000, 10, 'every expected event');
+    await waitUntil(() => isDeepStrictEqual(live(), expected), 'every expected event');
     await monitor.flush();
     // Several more flush cycles: had the persistence's own commands been recorded under `redis`,
     // each flush would add events (and the next flush would write those, and so on).
@@ -123,7 +124,7 @@ describe('adapters → one monitor → Redis → the service’s /api/timeseries
       monitor.recordEvent('probe', { kind: 'tick' });
       await monitor.flush();
     }
-    await waitFor(() => flushes >= 3, 5_000, 10, 'three more flushes');
+    await waitUntil(() => flushes >= 3, 'three more flushes');
     expect(live()).toEqual(expected);
 
     // A second monitor on the same prefix, behind the service, answers from Redis.

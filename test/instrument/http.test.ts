@@ -5,7 +5,7 @@ import { isMonitorError } from '../../src/core/errors.js';
 import type { ConnectionEvent } from '../../src/core/event.js';
 import { monitorHttp, type MonitorHttpOptions } from '../../src/instrument/http.js';
 import type { Disposer } from '../../src/instrument/adapter.js';
-import { waitFor } from '../helpers/redis-server.js';
+import { waitUntil } from '../helpers/wait.js';
 import { closedPort, startFakeApi, type FakeApi } from './http-peers.js';
 
 /** Tolerance for measured durations: at least the injected latency, at most this much more. */
@@ -58,14 +58,17 @@ function events(monitor: ConnectionMonitor, type: string): ConnectionEvent[] {
   return monitor.getRecentEvents(type, 1000).reverse();
 }
 
+/** Waits until `type`'s events are exactly `kinds`, oldest first, and returns them. */
 async function waitForKinds(monitor: ConnectionMonitor, type: string, kinds: string[]) {
-  await waitFor(
-    () => JSON.stringify(events(monitor, type).map((e) => e.kind)) === JSON.stringify(kinds),
-    5_000,
-    10,
-    `${type} events ${kinds.join(',')} (got ${events(monitor, type)
-      .map((e) => e.kind)
-      .join(',')})`,
+  const want = JSON.stringify(kinds);
+  await waitUntil(
+    () => {
+      const got = JSON.stringify(events(monitor, type).map((e) => e.kind));
+      // Thrown, not returned: the timeout error then carries the last kinds seen as its cause.
+      if (got !== want) throw new Error(`got ${got}`);
+      return true;
+    },
+    `${type} events ${kinds.join(',')}`,
   );
   return events(monitor, type);
 }
@@ -175,7 +178,7 @@ describe('monitorHttp with fetch against local stand-ins for Kimi, GLM and Supab
     const early = new AbortController();
     const before = glm.received.length;
     const p1 = fetch(`${glm.url}/hang`, { signal: early.signal });
-    await waitFor(() => glm.received.length > before, 5_000, 10, 'the request to reach the peer');
+    await waitUntil(() => glm.received.length > before, 'the request to reach the peer');
     early.abort();
     await expect(p1).rejects.toThrow(/abort/i);
     const got = await waitForKinds(monitor, 'glm', ['request', 'abort']);
@@ -188,7 +191,7 @@ describe('monitorHttp with fetch against local stand-ins for Kimi, GLM and Supab
     const sdk = new AbortController();
     const reached = glm.received.length;
     const call = fetch(`${glm.url}/hang`, { signal: sdk.signal });
-    await waitFor(() => glm.received.length > reached, 5_000, 10, 'the request to reach the peer');
+    await waitUntil(() => glm.received.length > reached, 'the request to reach the peer');
     const timer = setTimeout(() => sdk.abort(), 120); // started once the request is under way
     await expect(call).rejects.toThrow(/abort/i);
     clearTimeout(timer);
@@ -281,7 +284,7 @@ describe('monitorHttp with fetch against local stand-ins for Kimi, GLM and Supab
     const res2 = await fetch(`${kimi.url}/rejected`);
     expect(res2.status).toBe(200);
     await res2.text();
-    await waitFor(() => errors.length >= 2, 5_000, 10, 'two rejected events');
+    await waitUntil(() => errors.length >= 2, 'two rejected events');
     expect(isMonitorError(errors[0], 'CM_ERR_INVALID_EVENT')).toBe(true);
   });
 
@@ -295,7 +298,7 @@ describe('monitorHttp with fetch against local stand-ins for Kimi, GLM and Supab
       fetch(`http://127.0.0.1:${refusedPort}/x`).catch(() => 'refused'),
     ];
     await Promise.all(calls);
-    await waitFor(() => events(monitor, 'kimi').length === 10, 5_000, 10, '10 kimi events');
+    await waitUntil(() => events(monitor, 'kimi').length === 10, '10 kimi events');
     const kinds = monitor.getStats('kimi')?.kinds ?? {};
     expect(kinds).toEqual({ request: 5, response: 3, timeout: 1, error: 1 });
   });

@@ -6,7 +6,8 @@ import { isMonitorError } from '../../src/core/errors.js';
 import type { ConnectionEvent } from '../../src/core/event.js';
 import { monitorRedisClient } from '../../src/instrument/redis.js';
 import { INTERNAL_CLIENT, markInternalClient } from '../../src/core/internal.js';
-import { startRedis, waitFor, type TestRedis } from '../helpers/redis-server.js';
+import { startRedis, type TestRedis } from '../helpers/redis-server.js';
+import { waitUntil } from '../helpers/wait.js';
 
 const SECRET = 'secret-value-1234';
 let server: TestRedis;
@@ -56,7 +57,7 @@ describe('monitorRedisClient with a real redis-server', () => {
     const client = newClient();
     cleanups.push(monitorRedisClient(client, monitor));
     await client.connect();
-    await waitFor(() => kinds(monitor).includes('ready'), 5_000, 10, 'ready');
+    await waitUntil(() => kinds(monitor).includes('ready'), 'ready');
     const [connect] = byKind(monitor, 'connect');
     const [ready] = byKind(monitor, 'ready');
     expect(connect).toBeDefined();
@@ -67,7 +68,7 @@ describe('monitorRedisClient with a real redis-server', () => {
     const before = eventsOf(monitor).length;
     await client.set('user:42:token', SECRET);
     expect(await client.get('user:42:token')).toBe(SECRET);
-    await waitFor(() => eventsOf(monitor).length === before + 4, 5_000, 10, 'command events');
+    await waitUntil(() => eventsOf(monitor).length === before + 4, 'command events');
     const commandEvents = eventsOf(monitor).slice(before);
     expect(commandEvents.map((e) => [e.kind, e.metadata?.command])).toEqual([
       ['request', 'set'],
@@ -116,7 +117,7 @@ describe('monitorRedisClient with a real redis-server', () => {
     await expect(client.call('nosuchcommand', SECRET)).rejects.toThrow(/unknown command/);
     await client.set('str', 'x');
     await expect(client.lpush('str', SECRET)).rejects.toThrow(/WRONGTYPE/);
-    await waitFor(() => byKind(monitor, 'error').length === 2, 5_000, 10, 'two errors');
+    await waitUntil(() => byKind(monitor, 'error').length === 2, 'two errors');
     const [unknown, wrongType] = byKind(monitor, 'error');
     expect(unknown?.metadata).toEqual({ command: 'nosuchcommand' });
     expect(unknown?.error).toMatch(/^ERR unknown command/);
@@ -131,7 +132,7 @@ describe('monitorRedisClient with a real redis-server', () => {
     cleanups.push(monitorRedisClient(client, monitor, { requestEvents: false }));
     await client.connect();
     await client.pipeline().set('a', '1').incr('a').get('a').exec();
-    await waitFor(() => byKind(monitor, 'response').length >= 3, 5_000, 10, 'three responses');
+    await waitUntil(() => byKind(monitor, 'response').length >= 3, 'three responses');
     expect(byKind(monitor, 'response').map((e) => e.metadata?.command)).toEqual(
       expect.arrayContaining(['set', 'incr', 'get']),
     );
@@ -142,12 +143,16 @@ describe('monitorRedisClient with a real redis-server', () => {
     const client = newClient();
     cleanups.push(monitorRedisClient(client, monitor, { commands: 'none' }));
     await client.connect();
-    await waitFor(() => kinds(monitor).includes('ready'), 5_000, 10, 'ready');
+    await waitUntil(() => kinds(monitor).includes('ready'), 'ready');
     const start = eventsOf(monitor).length;
     await server.kill();
-    await waitFor(() => byKind(monitor, 'reconnect').length >= 2, 10_000, 10, 'reconnects');
+    await waitUntil(() => byKind(monitor, 'reconnect').length >= 2, 'reconnects', {
+      timeoutMs: 10_000,
+    });
     await server.restart();
-    await waitFor(() => byKind(monitor, 'ready').length === 2, 10_000, 10, 'ready again');
+    await waitUntil(() => byKind(monitor, 'ready').length === 2, 'ready again', {
+      timeoutMs: 10_000,
+    });
     const after = eventsOf(monitor).slice(start);
     const seq = after.map((e) => e.kind);
     expect(seq[0]).toBe('close');
@@ -165,7 +170,7 @@ describe('monitorRedisClient with a real redis-server', () => {
     expect(byKind(monitor, 'request')).toHaveLength(0);
 
     await client.quit();
-    await waitFor(() => kinds(monitor).at(-1) === 'disconnect', 5_000, 10, 'disconnect');
+    await waitUntil(() => kinds(monitor).at(-1) === 'disconnect', 'disconnect');
     expect(kinds(monitor).slice(-2)).toEqual(['close', 'disconnect']);
   });
 
@@ -197,7 +202,7 @@ describe('monitorRedisClient with a real redis-server', () => {
     await client.ping();
     await client.set('x', 'y');
     client.disconnect();
-    await waitFor(() => client.status === 'end', 5_000, 10, 'end');
+    await waitUntil(() => client.status === 'end', 'end');
     expect(eventsOf(monitor)).toHaveLength(count);
   });
 
@@ -279,11 +284,10 @@ describe('monitorRedisClient with a Redis Cluster (one node holding every slot)'
       args: ['--cluster-enabled', 'yes', '--cluster-announce-ip', '127.0.0.1'],
     });
     await node.cli('cluster', 'addslotsrange', '0', '16383');
-    await waitFor(
+    await waitUntil(
       async () => (await node.cli('cluster', 'info')).includes('cluster_state:ok'),
-      10_000,
-      50,
       'cluster_state:ok',
+      { timeoutMs: 10_000, intervalMs: 50 },
     );
   });
   afterAll(async () => {
@@ -297,26 +301,18 @@ describe('monitorRedisClient with a Redis Cluster (one node holding every slot)'
     const dispose = monitorRedisClient(cluster, monitor, { type: 'redis-cluster' });
     try {
       await cluster.connect();
-      await waitFor(() => kinds(monitor, 'redis-cluster').includes('ready'), 10_000, 10, 'ready');
+      await waitUntil(() => kinds(monitor, 'redis-cluster').includes('ready'), 'ready', {
+        timeoutMs: 10_000,
+      });
       await cluster.set(`{t}:${SECRET}`, SECRET);
       expect(await cluster.get(`{t}:${SECRET}`)).toBe(SECRET);
-      await waitFor(
-        () => byKind(monitor, 'response', 'redis-cluster').length >= 2,
-        5_000,
-        10,
-        'responses',
-      );
+      await waitUntil(() => byKind(monitor, 'response', 'redis-cluster').length >= 2, 'responses');
       expect(byKind(monitor, 'response', 'redis-cluster').map((e) => e.metadata?.command)).toEqual(
         expect.arrayContaining(['set', 'get']),
       );
       expect(JSON.stringify(eventsOf(monitor, 'redis-cluster'))).not.toContain(SECRET);
       await cluster.quit();
-      await waitFor(
-        () => kinds(monitor, 'redis-cluster').includes('disconnect'),
-        5_000,
-        10,
-        'disconnect',
-      );
+      await waitUntil(() => kinds(monitor, 'redis-cluster').includes('disconnect'), 'disconnect');
     } finally {
       dispose();
       cluster.disconnect();

@@ -6,7 +6,8 @@
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisMonitor, SEED_TYPES } from '../helpers/monitor.js';
-import { startRedis, waitFor, type TestRedis } from '../helpers/redis-server.js';
+import { startRedis, type TestRedis } from '../helpers/redis-server.js';
+import { waitUntil } from '../helpers/wait.js';
 
 let nodes: TestRedis[] = [];
 
@@ -26,16 +27,15 @@ beforeAll(async () => {
   );
   for (const n of nodes.slice(1))
     await nodes[0]?.cli('cluster', 'meet', '127.0.0.1', String(n.port));
-  await waitFor(
+  await waitUntil(
     async () => {
       const infos = await Promise.all(nodes.map((n) => n.cli('cluster', 'info')));
       return infos.every(
         (i) => i.includes('cluster_state:ok') && i.includes('cluster_known_nodes:3'),
       );
     },
-    20_000,
-    50,
     'cluster_state:ok on all three nodes',
+    { timeoutMs: 20_000, intervalMs: 50 },
   );
 });
 afterAll(async () => {

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startRedis, waitFor, type TestRedis } from '../helpers/redis-server.js';
+import { startRedis, type TestRedis } from '../helpers/redis-server.js';
+import { waitUntil } from '../helpers/wait.js';
 import { redisMonitor } from '../helpers/monitor.js';
 import type { ConnectionMonitor } from '../../src/monitor.js';
 import { encodeBatch } from '../../src/persistence/codec.js';
@@ -59,7 +60,7 @@ describe('persistence faults', () => {
     const started = process.hrtime.bigint();
     for (let i = 0; i < 2_000; i++) m.recordEvent('supabase', { kind: 'response', durationMs: 3 });
     const recordNs = Number(process.hrtime.bigint() - started) / 2_000;
-    await waitFor(() => m.getStatus().persistence.circuit === 'open', 5_000, 10, 'circuit open');
+    await waitUntil(() => m.getStatus().persistence.circuit === 'open', 'circuit open');
     for (let i = 0; i < 2_000; i++) m.recordEvent('supabase', { kind: 'response', durationMs: 3 });
     const p = m.getStatus().persistence;
     expect(p.queueDepth).toBeLessThanOrEqual(500);
@@ -68,12 +69,7 @@ describe('persistence faults', () => {
     // recordEvent never waits on Redis: 2,000 calls while Redis hangs take microseconds each.
     expect(recordNs).toBeLessThan(200_000);
     redis.resume();
-    await waitFor(
-      () => m.getStatus().persistence.circuit === 'closed',
-      5_000,
-      10,
-      'circuit closed',
-    );
+    await waitUntil(() => m.getStatus().persistence.circuit === 'closed', 'circuit closed');
     await m.flush();
     const after = m.getStatus().persistence;
     expect(after.queueDepth).toBe(0);
@@ -189,7 +185,7 @@ describe('persistence faults', () => {
       buffer = lines.pop() ?? '';
       for (const l of lines) if (l.startsWith('recorded ')) recorded = Number(l.slice(9));
     });
-    await waitFor(() => recorded >= 3_000, 20_000, 10, 'child recording');
+    await waitUntil(() => recorded >= 3_000, 'child recording', { timeoutMs: 20_000 });
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
     const inRedis = Number(await redis.cli('ZCARD', `${prefix}:glm:events`));
@@ -224,7 +220,10 @@ describe('persistence faults', () => {
       expect(m.getStatus().persistence).toMatchObject({ circuit: 'open', recovered: false });
       m.recordEvent('glm', { kind: 'request' });
       r.resume();
-      await waitFor(() => m.getStatus().persistence.recovered, 10_000, 20, 'late recovery');
+      await waitUntil(() => m.getStatus().persistence.recovered, 'late recovery', {
+        timeoutMs: 10_000,
+        intervalMs: 20,
+      });
       await m.flush();
       // Recovered exactly once: 7 from Redis + 1 recorded here.
       expect(m.getStats('glm')?.events).toBe(8);

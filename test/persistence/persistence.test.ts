@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startRedis, waitFor, type TestRedis } from '../helpers/redis-server.js';
+import { startRedis, type TestRedis } from '../helpers/redis-server.js';
+import { waitUntil } from '../helpers/wait.js';
 import { capturingLogger, redisMonitor, SEED_TYPES } from '../helpers/monitor.js';
 import type { ConnectionMonitor } from '../../src/monitor.js';
 import type { CircuitState } from '../../src/core/persistence.js';
@@ -93,7 +94,7 @@ describe('Redis persistence', () => {
     await m.flush();
     await redis.kill();
     for (let i = 0; i < 50; i++) m.recordEvent('redis', { kind: 'request', durationMs: i });
-    await waitFor(() => m.getStatus().persistence.circuit === 'open', 5_000, 10, 'circuit open');
+    await waitUntil(() => m.getStatus().persistence.circuit === 'open', 'circuit open');
     expect(failures).toEqual([1, 2, 3]);
     expect(states[0]).toBe('open');
     for (let i = 0; i < 50; i++) m.recordEvent('redis', { kind: 'response', durationMs: i });
@@ -102,12 +103,7 @@ describe('Redis persistence', () => {
 
     await redis.restart();
     const restartedAt = Date.now();
-    await waitFor(
-      () => m.getStatus().persistence.circuit === 'closed',
-      5_000,
-      10,
-      'circuit closed',
-    );
+    await waitUntil(() => m.getStatus().persistence.circuit === 'closed', 'circuit closed');
     // breakerResetMs + flushIntervalMs, plus scheduling slack.
     expect(Date.now() - restartedAt).toBeLessThan(400 + 50 + 500);
     await m.flush();
@@ -133,7 +129,7 @@ describe('Redis persistence', () => {
     await seed2.start();
     for (let i = 0; i < 20; i++) seed2.recordEvent('kimi', { kind: 'response', durationMs: 10 });
     await seed2.close();
-    await waitFor(() => m.getStatus().persistence.recovered, 5_000, 10, 'late recovery');
+    await waitUntil(() => m.getStatus().persistence.recovered, 'late recovery');
     await m.flush();
     const s = m.getStats('kimi');
     expect(s?.events).toBe(25);
@@ -158,12 +154,7 @@ describe('Redis persistence', () => {
     for (let i = 0; i < recorded; i++) m.recordEvent('glm', { kind: 'request' });
     expect(m.getStatus().persistence.queueDepth).toBe(20);
     await redis.restart();
-    await waitFor(
-      () => m.getStatus().persistence.circuit === 'closed',
-      5_000,
-      10,
-      'circuit closed',
-    );
+    await waitUntil(() => m.getStatus().persistence.circuit === 'closed', 'circuit closed');
     await m.flush();
     const p = m.getStatus().persistence;
     const inRedis = Number(await redis.cli('ZCARD', `${m.options.keyPrefix}:glm:events`));
@@ -182,12 +173,10 @@ describe('Redis persistence', () => {
     const flushed: number[] = [];
     m.on('flushed', (f) => flushed.push(f.count));
     for (let i = 0; i < 25; i++) m.recordEvent('glm', { kind: 'request' });
-    await waitFor(
-      () => m.getStatus().persistence.persisted >= 20,
-      3_000,
-      5,
-      'size-triggered flush',
-    );
+    await waitUntil(() => m.getStatus().persistence.persisted >= 20, 'size-triggered flush', {
+      timeoutMs: 3_000,
+      intervalMs: 5,
+    });
     // Both full batches go out in one flush (two script calls of 10), the remainder waits.
     expect(flushed.reduce((a, b) => a + b, 0)).toBe(20);
     expect(m.getStatus().persistence.queueDepth).toBe(5);
