@@ -1,17 +1,24 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectionMonitor } from '../../src/monitor.js';
 import { silentLogger } from '../../src/logger.js';
 import { isMonitorError } from '../../src/core/errors.js';
 import type { ConnectionEvent } from '../../src/core/event.js';
 import { monitorHttp, type MonitorHttpOptions } from '../../src/instrument/http.js';
-import type { Disposer } from '../../src/instrument/adapter.js';
+import { disposeAfterTest } from '../helpers/after-test.js';
 import { waitUntil } from '../helpers/wait.js';
-import { closedPort, startFakeApi, type FakeApi } from './http-peers.js';
+import {
+  closedPort,
+  startFakeApi,
+  startFakePeers,
+  type FakeApi,
+  type FakePeers,
+} from './http-peers.js';
 
 /** Tolerance for measured durations: at least the injected latency, at most this much more. */
 const TOLERANCE_MS = 150;
 const SECRET = 'sk-very-secret-token';
 
+let peers: FakePeers;
 let kimi: FakeApi;
 let glm: FakeApi;
 let supabase: FakeApi;
@@ -19,37 +26,23 @@ let other: FakeApi;
 let refusedPort: number;
 
 beforeAll(async () => {
-  [kimi, glm, supabase, other] = await Promise.all([
-    startFakeApi(),
-    startFakeApi(),
-    startFakeApi(),
-    startFakeApi(),
-  ]);
-  refusedPort = await closedPort();
+  [peers, other] = await Promise.all([startFakePeers(), startFakeApi()]);
+  ({ kimi, glm, supabase } = peers);
+  refusedPort = await closedPort(); // after the others, so none of them can take it
 });
 afterAll(async () => {
-  await Promise.all([kimi.close(), glm.close(), supabase.close(), other.close()]);
+  await Promise.all([peers.close(), other.close()]);
 });
 
-const disposers: Disposer[] = [];
-afterEach(() => {
-  while (disposers.length > 0) disposers.pop()?.();
-});
-
-/** All three stand-ins on 127.0.0.1, told apart by port; supabase by a RegExp host as in production. */
+/** The three stand-ins, plus a refused port that counts as kimi. */
 function routes(): MonitorHttpOptions['routes'] {
-  return [
-    { type: 'kimi', host: '127.0.0.1', port: kimi.port },
-    { type: 'glm', host: '127.0.0.1', port: glm.port },
-    { type: 'supabase', host: /^127\.0\.0\.1$/, port: supabase.port },
-    { type: 'kimi', host: '127.0.0.1', port: refusedPort },
-  ];
+  return [...peers.routes(), { type: 'kimi', host: '127.0.0.1', port: refusedPort }];
 }
 
+/** A memory monitor with the adapter attached until the test finishes. */
 function setup(extra: Partial<MonitorHttpOptions> = {}) {
   const monitor = new ConnectionMonitor({ persistence: false, logger: silentLogger });
-  const dispose = monitorHttp(monitor, { routes: routes(), ...extra });
-  disposers.push(dispose);
+  const dispose = disposeAfterTest(monitorHttp(monitor, { routes: routes(), ...extra }));
   return { monitor, dispose };
 }
 
@@ -223,7 +216,7 @@ describe('monitorHttp with fetch against local stand-ins for Kimi, GLM and Supab
     await (await fetch(`${kimi.url}/slow/30`)).text();
     expect(events(monitor, 'kimi')).toHaveLength(2);
     // A fresh attach after dispose works.
-    disposers.push(monitorHttp(monitor, { routes: routes() }));
+    disposeAfterTest(monitorHttp(monitor, { routes: routes() }));
     await (await fetch(`${kimi.url}/c`)).text();
     await waitForKinds(monitor, 'kimi', ['request', 'response', 'request', 'response']);
   });
@@ -267,12 +260,12 @@ describe('monitorHttp with fetch against local stand-ins for Kimi, GLM and Supab
     expect(res.status).toBe(200);
     await res.text();
     // The adapter disposed itself on CM_ERR_CLOSED, so a new attach is allowed.
-    expect(() => disposers.push(monitorHttp(monitor, { routes: routes() }))).not.toThrow();
+    expect(() => disposeAfterTest(monitorHttp(monitor, { routes: routes() }))).not.toThrow();
 
     const errors: unknown[] = [];
     const m2 = new ConnectionMonitor({ persistence: false, logger: silentLogger, maxTypes: 1 });
     m2.recordEvent('other', { kind: 'connect' }); // the only type allowed: kimi will be rejected
-    disposers.push(
+    disposeAfterTest(
       monitorHttp(m2, {
         routes: routes(),
         onError: (err) => {

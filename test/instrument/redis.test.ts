@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { ConnectionMonitor } from '../../src/monitor.js';
 import { silentLogger, type Logger } from '../../src/logger.js';
@@ -7,11 +7,11 @@ import type { ConnectionEvent } from '../../src/core/event.js';
 import { monitorRedisClient } from '../../src/instrument/redis.js';
 import { INTERNAL_CLIENT, markInternalClient } from '../../src/core/internal.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
+import { disposeAfterTest } from '../helpers/after-test.js';
 import { waitUntil } from '../helpers/wait.js';
 
 const SECRET = 'secret-value-1234';
 let server: TestRedis;
-const cleanups: (() => unknown)[] = [];
 
 beforeAll(async () => {
   server = await startRedis();
@@ -19,15 +19,15 @@ beforeAll(async () => {
 afterAll(async () => {
   await server.stop();
 });
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()?.();
-});
 
 function newMonitor(logger: Logger = silentLogger) {
   return new ConnectionMonitor({ persistence: false, logger });
 }
 
-/** A lazily connecting client with a short fixed retry delay; the application handles errors. */
+/**
+ * A lazily connecting client with a short fixed retry delay; the application handles errors.
+ * Disconnected when the test finishes.
+ */
 function newClient(options: RedisOptions = {}): Redis {
   const client = new Redis(server.url, {
     lazyConnect: true,
@@ -35,7 +35,7 @@ function newClient(options: RedisOptions = {}): Redis {
     ...options,
   });
   client.on('error', () => {});
-  cleanups.push(() => client.disconnect());
+  onTestFinished(() => client.disconnect());
   return client;
 }
 
@@ -55,7 +55,7 @@ describe('monitorRedisClient with a real redis-server', () => {
   it('records connect and ready, then command latency by name only', async () => {
     const monitor = newMonitor();
     const client = newClient();
-    cleanups.push(monitorRedisClient(client, monitor));
+    disposeAfterTest(monitorRedisClient(client, monitor));
     await client.connect();
     await waitUntil(() => kinds(monitor).includes('ready'), 'ready');
     const [connect] = byKind(monitor, 'connect');
@@ -88,7 +88,7 @@ describe('monitorRedisClient with a real redis-server', () => {
   it('measures command latency while the server is paused, and records command timeouts', async () => {
     const monitor = newMonitor();
     const client = newClient({ commandTimeout: 150 });
-    cleanups.push(monitorRedisClient(client, monitor, { requestEvents: false }));
+    disposeAfterTest(monitorRedisClient(client, monitor, { requestEvents: false }));
     await client.connect();
     server.pause();
     const started = performance.now();
@@ -112,7 +112,7 @@ describe('monitorRedisClient with a real redis-server', () => {
   it('records error replies without echoing arguments', async () => {
     const monitor = newMonitor();
     const client = newClient();
-    cleanups.push(monitorRedisClient(client, monitor));
+    disposeAfterTest(monitorRedisClient(client, monitor));
     await client.connect();
     await expect(client.call('nosuchcommand', SECRET)).rejects.toThrow(/unknown command/);
     await client.set('str', 'x');
@@ -129,7 +129,7 @@ describe('monitorRedisClient with a real redis-server', () => {
   it('records pipelined commands one by one', async () => {
     const monitor = newMonitor();
     const client = newClient();
-    cleanups.push(monitorRedisClient(client, monitor, { requestEvents: false }));
+    disposeAfterTest(monitorRedisClient(client, monitor, { requestEvents: false }));
     await client.connect();
     await client.pipeline().set('a', '1').incr('a').get('a').exec();
     await waitUntil(() => byKind(monitor, 'response').length >= 3, 'three responses');
@@ -141,7 +141,7 @@ describe('monitorRedisClient with a real redis-server', () => {
   it('records close, reconnect, errors, connect and ready when the server is killed and restarted', async () => {
     const monitor = newMonitor();
     const client = newClient();
-    cleanups.push(monitorRedisClient(client, monitor, { commands: 'none' }));
+    disposeAfterTest(monitorRedisClient(client, monitor, { commands: 'none' }));
     await client.connect();
     await waitUntil(() => kinds(monitor).includes('ready'), 'ready');
     const start = eventsOf(monitor).length;
@@ -177,7 +177,7 @@ describe('monitorRedisClient with a real redis-server', () => {
   it('samples commands at the configured rate', async () => {
     const monitor = newMonitor();
     const client = newClient();
-    cleanups.push(monitorRedisClient(client, monitor, { commands: { sampleRate: 0.25 } }));
+    disposeAfterTest(monitorRedisClient(client, monitor, { commands: { sampleRate: 0.25 } }));
     await client.connect();
     const n = 800;
     await Promise.all(Array.from({ length: n }, (_, i) => client.set(`s${i}`, i)));
@@ -209,7 +209,7 @@ describe('monitorRedisClient with a real redis-server', () => {
   it('guards against a second attach', () => {
     const monitor = newMonitor();
     const client = newClient();
-    cleanups.push(monitorRedisClient(client, monitor));
+    disposeAfterTest(monitorRedisClient(client, monitor));
     let caught: unknown;
     try {
       monitorRedisClient(client, monitor);
@@ -239,7 +239,7 @@ describe('monitorRedisClient with a real redis-server', () => {
     expect(warnings).toHaveLength(1);
 
     const later = newClient();
-    cleanups.push(monitorRedisClient(later, monitor, { type: 'cache' }));
+    disposeAfterTest(monitorRedisClient(later, monitor, { type: 'cache' }));
     await later.connect();
     await later.ping();
     const count = byKind(monitor, 'response', 'cache').length;
@@ -253,7 +253,7 @@ describe('monitorRedisClient with a real redis-server', () => {
   it('never breaks the client: closed monitor detaches, rejected events go to onError', async () => {
     const monitor = newMonitor();
     const client = newClient();
-    cleanups.push(monitorRedisClient(client, monitor));
+    disposeAfterTest(monitorRedisClient(client, monitor));
     await monitor.close();
     await client.connect();
     expect(await client.ping()).toBe('PONG');
@@ -262,7 +262,7 @@ describe('monitorRedisClient with a real redis-server', () => {
     const errors: unknown[] = [];
     const m2 = new ConnectionMonitor({ persistence: false, logger: silentLogger, maxTypes: 1 });
     m2.recordEvent('other', { kind: 'connect' });
-    cleanups.push(
+    disposeAfterTest(
       monitorRedisClient(client, m2, {
         onError: (err) => {
           errors.push(err);
@@ -298,24 +298,20 @@ describe('monitorRedisClient with a Redis Cluster (one node holding every slot)'
     const monitor = newMonitor();
     const cluster = new Cluster([{ host: '127.0.0.1', port: node.port }], { lazyConnect: true });
     cluster.on('error', () => {});
-    const dispose = monitorRedisClient(cluster, monitor, { type: 'redis-cluster' });
-    try {
-      await cluster.connect();
-      await waitUntil(() => kinds(monitor, 'redis-cluster').includes('ready'), 'ready', {
-        timeoutMs: 10_000,
-      });
-      await cluster.set(`{t}:${SECRET}`, SECRET);
-      expect(await cluster.get(`{t}:${SECRET}`)).toBe(SECRET);
-      await waitUntil(() => byKind(monitor, 'response', 'redis-cluster').length >= 2, 'responses');
-      expect(byKind(monitor, 'response', 'redis-cluster').map((e) => e.metadata?.command)).toEqual(
-        expect.arrayContaining(['set', 'get']),
-      );
-      expect(JSON.stringify(eventsOf(monitor, 'redis-cluster'))).not.toContain(SECRET);
-      await cluster.quit();
-      await waitUntil(() => kinds(monitor, 'redis-cluster').includes('disconnect'), 'disconnect');
-    } finally {
-      dispose();
-      cluster.disconnect();
-    }
+    onTestFinished(() => cluster.disconnect());
+    disposeAfterTest(monitorRedisClient(cluster, monitor, { type: 'redis-cluster' }));
+    await cluster.connect();
+    await waitUntil(() => kinds(monitor, 'redis-cluster').includes('ready'), 'ready', {
+      timeoutMs: 10_000,
+    });
+    await cluster.set(`{t}:${SECRET}`, SECRET);
+    expect(await cluster.get(`{t}:${SECRET}`)).toBe(SECRET);
+    await waitUntil(() => byKind(monitor, 'response', 'redis-cluster').length >= 2, 'responses');
+    expect(byKind(monitor, 'response', 'redis-cluster').map((e) => e.metadata?.command)).toEqual(
+      expect.arrayContaining(['set', 'get']),
+    );
+    expect(JSON.stringify(eventsOf(monitor, 'redis-cluster'))).not.toContain(SECRET);
+    await cluster.quit();
+    await waitUntil(() => kinds(monitor, 'redis-cluster').includes('disconnect'), 'disconnect');
   });
 });

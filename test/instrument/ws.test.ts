@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { ConnectionMonitor } from '../../src/monitor.js';
 import { silentLogger, type Logger } from '../../src/logger.js';
@@ -8,17 +8,16 @@ import type { ConnectionEvent } from '../../src/core/event.js';
 import { monitorWebSocketServer } from '../../src/instrument/ws.js';
 import { INTERNAL_CLIENT } from '../../src/core/internal.js';
 import type { Disposer } from '../../src/instrument/adapter.js';
+import { disposeAfterTest } from '../helpers/after-test.js';
 import { waitUntil } from '../helpers/wait.js';
 
 /** Ping round trips on loopback must come in under this many ms. */
 const PING_TOLERANCE_MS = 150;
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()?.();
-});
-
-/** A real ws server whose application echoes every message and greets each connection. */
+/**
+ * A real ws server whose application echoes every message and greets each connection; closed,
+ * with its clients, when the test finishes.
+ */
 async function echoServer(): Promise<{ wss: WebSocketServer; url: string }> {
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   await once(wss, 'listening');
@@ -29,7 +28,7 @@ async function echoServer(): Promise<{ wss: WebSocketServer; url: string }> {
   });
   const address = wss.address();
   const port = typeof address === 'object' && address !== null ? address.port : 0;
-  cleanups.push(
+  onTestFinished(
     () =>
       new Promise<void>((resolve) => {
         for (const c of wss.clients) c.terminate();
@@ -43,20 +42,20 @@ function newMonitor(logger: Logger = silentLogger): ConnectionMonitor {
   return new ConnectionMonitor({ persistence: false, logger });
 }
 
+/** Attaches the adapter until the test finishes. */
 function attach(...args: Parameters<typeof monitorWebSocketServer>): Disposer {
-  const dispose = monitorWebSocketServer(...args);
-  cleanups.push(dispose);
-  return dispose;
+  return disposeAfterTest(monitorWebSocketServer(...args));
 }
 
+/** A client that has been greeted; terminated when the test finishes. */
 async function client(url: string, options?: ConstructorParameters<typeof WebSocket>[2]) {
   const ws = new WebSocket(url, options);
   const received: string[] = [];
   ws.on('message', (d) => received.push(String(d)));
   ws.on('error', () => {});
+  onTestFinished(() => ws.terminate());
   await once(ws, 'open');
   await waitUntil(() => received.includes('welcome'), 'the welcome message');
-  cleanups.push(() => ws.terminate());
   return { ws, received };
 }
 
