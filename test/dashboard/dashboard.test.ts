@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeAfterTest } from '../helpers/after-test.js';
 import { waitUntil } from '../helpers/wait.js';
 import {
   collectErrors,
@@ -12,6 +13,7 @@ import {
   launchBrowser,
   waitForCounterToGrow,
   waitForDashboard,
+  waitForLiveState,
 } from './browser.js';
 import {
   DEMO_TYPES,
@@ -270,11 +272,13 @@ describe('dashboard', () => {
   });
 
   it('fits a phone screen and follows the dark colour scheme', async () => {
-    const phone = await browser.newContext({
-      viewport: { width: 390, height: 844 },
-      colorScheme: 'dark',
-      isMobile: true,
-    });
+    const phone = closeAfterTest(
+      await browser.newContext({
+        viewport: { width: 390, height: 844 },
+        colorScheme: 'dark',
+        isMobile: true,
+      }),
+    );
     const p = await phone.newPage();
     const phoneErrors = collectErrors(p);
     await p.goto(service.url);
@@ -288,35 +292,29 @@ describe('dashboard', () => {
     expect(bg).not.toBe(lightBg);
     expect(await p.evaluate(() => document.body.innerText)).not.toMatch(FORBIDDEN_TEXT);
     expect(phoneErrors).toEqual([]);
-    await phone.close();
   });
 
   it('runs under a strict Content-Security-Policy', async () => {
-    const strict = await startDashboardServer({
-      existingMonitor: service.monitor,
-      trafficIntervalMs: 0,
-      csp: "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
-    });
-    const p = await context.newPage();
+    const strict = closeAfterTest(
+      await startDashboardServer({
+        existingMonitor: service.monitor,
+        trafficIntervalMs: 0,
+        csp: "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+      }),
+    );
+    const p = closeAfterTest(await context.newPage());
     const strictErrors = collectErrors(p);
-    try {
-      await p.goto(strict.url);
-      await waitForDashboard(p);
-      await p.waitForFunction(
-        () => document.querySelector('#live')?.getAttribute('data-state') === 'live',
-      );
-      expect(await chartPoints(p, 'chart-events')).toBeGreaterThan(0);
-      // Colours set from script survive the policy.
-      const dot = await p.$eval(
-        '[data-testid="card-kimi"] .dot',
-        (n) => getComputedStyle(n).backgroundColor,
-      );
-      expect(dot).toBe('rgb(168, 85, 247)');
-      expect(strictErrors).toEqual([]);
-    } finally {
-      await p.close();
-      await strict.close();
-    }
+    await p.goto(strict.url);
+    await waitForDashboard(p);
+    await waitForLiveState(p, 'live');
+    expect(await chartPoints(p, 'chart-events')).toBeGreaterThan(0);
+    // Colours set from script survive the policy.
+    const dot = await p.$eval(
+      '[data-testid="card-kimi"] .dot',
+      (n) => getComputedStyle(n).backgroundColor,
+    );
+    expect(dot).toBe('rgb(168, 85, 247)');
+    expect(strictErrors).toEqual([]);
   });
 
   it('had no console errors', () => {
@@ -326,25 +324,16 @@ describe('dashboard', () => {
   it('reconnects with backoff when the service restarts', async () => {
     const port = Number(new URL(service.url).port);
     await service.server.close();
-    await page.waitForFunction(
-      () => document.querySelector('#live')?.getAttribute('data-state') === 'reconnecting',
-      undefined,
-      { timeout: 10_000 },
+    await waitForLiveState(page, 'reconnecting', 10_000);
+    // The service again, on the same port.
+    closeAfterTest(
+      await startDashboardServer({
+        existingMonitor: service.monitor,
+        port,
+        trafficIntervalMs: 20,
+      }),
     );
-    const restarted = await startDashboardServer({
-      existingMonitor: service.monitor,
-      port,
-      trafficIntervalMs: 20,
-    });
-    try {
-      await page.waitForFunction(
-        () => document.querySelector('#live')?.getAttribute('data-state') === 'live',
-        undefined,
-        { timeout: 20_000 },
-      );
-      await waitForCounterToGrow(page, 'kimi');
-    } finally {
-      await restarted.close();
-    }
+    await waitForLiveState(page, 'live', 20_000);
+    await waitForCounterToGrow(page, 'kimi');
   });
 });
