@@ -33,6 +33,9 @@ const chartPoints = (p: Page, id: string) =>
 const firstRowId = (p: Page) =>
   p.$eval('#h-body tr.event-row', (row) => (row as HTMLElement).dataset.id ?? '');
 const rowCount = (p: Page) => p.$$eval('#h-body tr.event-row', (rows) => rows.length);
+/** The texts of one column ('type', 'kind', …) of the history table's rows. */
+const columnTexts = (p: Page, column: string) =>
+  p.$$eval(`#h-body tr.event-row .col-${column}`, (cells) => cells.map((c) => c.textContent));
 
 /** Waits for the history table to settle after an action (the summary and page number update). */
 async function waitForPage(p: Page, pageNo: number): Promise<void> {
@@ -152,9 +155,7 @@ describe('dashboard', () => {
     await page.selectOption('#h-range', '24h');
     await page.selectOption('#h-type', 'kimi');
     await waitForPage(page, 1);
-    const types = await page.$$eval('#h-body tr.event-row .col-type', (c) =>
-      c.map((x) => x.textContent),
-    );
+    const types = await columnTexts(page, 'type');
     expect(types.length).toBeGreaterThan(0);
     expect(new Set(types)).toEqual(new Set(['kimi']));
 
@@ -165,9 +166,7 @@ describe('dashboard', () => {
       ),
     );
     await waitForPage(page, 1);
-    const kinds = await page.$$eval('#h-body tr.event-row .col-kind', (c) =>
-      c.map((x) => x.textContent),
-    );
+    const kinds = await columnTexts(page, 'kind');
     expect(kinds.length).toBeGreaterThan(0);
     expect(new Set(kinds)).toEqual(new Set(['error']));
     await page.uncheck('#h-errors');

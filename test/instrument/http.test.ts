@@ -5,6 +5,7 @@ import { isMonitorError } from '../../src/core/errors.js';
 import type { ConnectionEvent } from '../../src/core/event.js';
 import { monitorHttp, type MonitorHttpOptions } from '../../src/instrument/http.js';
 import { disposeAfterTest } from '../helpers/after-test.js';
+import { thrownMonitorError } from '../helpers/monitor-error.js';
 import { waitUntil } from '../helpers/wait.js';
 import {
   closedPort,
@@ -223,26 +224,16 @@ describe('monitorHttp with fetch against local stand-ins for Kimi, GLM and Supab
 
   it('guards against attaching twice to the same monitor', () => {
     const { monitor } = setup();
-    let caught: unknown;
-    try {
-      monitorHttp(monitor, { routes: routes() });
-    } catch (err) {
-      caught = err;
-    }
-    expect(isMonitorError(caught, 'CM_ERR_CONFIG')).toBe(true);
-    expect((caught as { field?: string }).field).toBe('target');
+    const second = thrownMonitorError(
+      () => monitorHttp(monitor, { routes: routes() }),
+      'CM_ERR_CONFIG',
+    );
+    expect(second.field).toBe('target');
   });
 
   it('rejects bad options with CM_ERR_CONFIG naming the field', () => {
     const monitor = new ConnectionMonitor({ persistence: false, logger: silentLogger });
-    const field = (fn: () => unknown) => {
-      try {
-        fn();
-      } catch (err) {
-        return isMonitorError(err, 'CM_ERR_CONFIG') ? err.field : 'wrong error';
-      }
-      return 'no error';
-    };
+    const field = (fn: () => unknown) => thrownMonitorError(fn, 'CM_ERR_CONFIG').field;
     expect(field(() => monitorHttp(monitor, { routes: [{ type: 'Bad Type', host: 'x' }] }))).toBe(
       'routes[0].type',
     );

@@ -8,6 +8,7 @@ import { monitorRedisClient } from '../../src/instrument/redis.js';
 import { INTERNAL_CLIENT, markInternalClient } from '../../src/core/internal.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { disposeAfterTest } from '../helpers/after-test.js';
+import { thrownMonitorError } from '../helpers/monitor-error.js';
 import { waitUntil } from '../helpers/wait.js';
 
 const SECRET = 'secret-value-1234';
@@ -210,14 +211,8 @@ describe('monitorRedisClient with a real redis-server', () => {
     const monitor = newMonitor();
     const client = newClient();
     disposeAfterTest(monitorRedisClient(client, monitor));
-    let caught: unknown;
-    try {
-      monitorRedisClient(client, monitor);
-    } catch (err) {
-      caught = err;
-    }
-    expect(isMonitorError(caught, 'CM_ERR_CONFIG')).toBe(true);
-    expect((caught as { field?: string }).field).toBe('target');
+    const second = thrownMonitorError(() => monitorRedisClient(client, monitor), 'CM_ERR_CONFIG');
+    expect(second.field).toBe('target');
     expect(() => monitorRedisClient(client, monitor, { commands: { sampleRate: 2 } })).toThrow(
       expect.objectContaining({ code: 'CM_ERR_CONFIG', field: 'commands.sampleRate' }),
     );

@@ -9,6 +9,7 @@ import { monitorWebSocketServer } from '../../src/instrument/ws.js';
 import { INTERNAL_CLIENT } from '../../src/core/internal.js';
 import type { Disposer } from '../../src/instrument/adapter.js';
 import { disposeAfterTest } from '../helpers/after-test.js';
+import { thrownMonitorError } from '../helpers/monitor-error.js';
 import { waitUntil } from '../helpers/wait.js';
 
 /** Ping round trips on loopback must come in under this many ms. */
@@ -255,14 +256,8 @@ describe('monitorWebSocketServer with a real ws server and clients', () => {
     const { wss } = await echoServer();
     const monitor = newMonitor();
     attach(wss, monitor, { pingIntervalMs: 0 });
-    let caught: unknown;
-    try {
-      monitorWebSocketServer(wss, monitor);
-    } catch (err) {
-      caught = err;
-    }
-    expect(isMonitorError(caught, 'CM_ERR_CONFIG')).toBe(true);
-    expect((caught as { field?: string }).field).toBe('target');
+    const second = thrownMonitorError(() => monitorWebSocketServer(wss, monitor), 'CM_ERR_CONFIG');
+    expect(second.field).toBe('target');
     // Another monitor may attach to the same server.
     expect(() => attach(wss, newMonitor(), { pingIntervalMs: 0 })).not.toThrow();
 

@@ -114,9 +114,15 @@ describe('time series from rollups (property test against raw events)', () => {
 });
 
 describe('history paging', () => {
-  it('pages 25,000 events (equal timestamps included) with limit 100 while writes continue: each once, in order', async () => {
+  /** A started monitor with room for bulk writes; closed when the test finishes. */
+  async function bulkMonitor() {
     const m = closeAfterTest(redisMonitor(redis.url, { batchSize: 1_000, maxQueueSize: 30_000 }));
     await m.start();
+    return m;
+  }
+
+  it('pages 25,000 events (equal timestamps included) with limit 100 while writes continue: each once, in order', async () => {
+    const m = await bulkMonitor();
     const base = Date.now() - HOUR;
     const ids: string[] = [];
     for (let i = 0; i < 25_000; i++) {
@@ -150,8 +156,7 @@ describe('history paging', () => {
   });
 
   it('filters by kind and errors only, with exact cursors across scan-capped pages', async () => {
-    const m = closeAfterTest(redisMonitor(redis.url, { batchSize: 1_000, maxQueueSize: 30_000 }));
-    await m.start();
+    const m = await bulkMonitor();
     const base = Date.now() - HOUR;
     const errors: string[] = [];
     for (let i = 0; i < 5_000; i++) {
