@@ -34,6 +34,8 @@ export interface StartRedisOptions {
   args?: string[];
   /** Password for `cli()` when requirepass is set. */
   password?: string;
+  /** The port to listen on. Default: a free one from {@link freePort}. */
+  port?: number;
 }
 
 /** Finds a free TCP port on 127.0.0.1. */
@@ -79,7 +81,7 @@ async function waitUntilAnswering(port: number, deadlineMs = 10_000): Promise<vo
 
 /** Starts a fresh `redis-server` (no persistence to disk) on a free port. */
 export async function startRedis(options: StartRedisOptions = {}): Promise<TestRedis> {
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), 'cm-redis-'));
   let proc: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();

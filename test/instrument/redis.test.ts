@@ -6,6 +6,7 @@ import { isMonitorError } from '../../src/core/errors.js';
 import type { ConnectionEvent } from '../../src/core/event.js';
 import { monitorRedisClient } from '../../src/instrument/redis.js';
 import { INTERNAL_CLIENT, markInternalClient } from '../../src/core/internal.js';
+import { startRedisCluster, type TestRedisCluster } from '../helpers/redis-cluster.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { disposeAfterTest } from '../helpers/after-test.js';
 import { thrownMonitorError } from '../helpers/monitor-error.js';
@@ -273,25 +274,17 @@ describe('monitorRedisClient with a real redis-server', () => {
 });
 
 describe('monitorRedisClient with a Redis Cluster (one node holding every slot)', () => {
-  let node: TestRedis;
+  let redisCluster: TestRedisCluster;
   beforeAll(async () => {
-    node = await startRedis({
-      args: ['--cluster-enabled', 'yes', '--cluster-announce-ip', '127.0.0.1'],
-    });
-    await node.cli('cluster', 'addslotsrange', '0', '16383');
-    await waitUntil(
-      async () => (await node.cli('cluster', 'info')).includes('cluster_state:ok'),
-      'cluster_state:ok',
-      { timeoutMs: 10_000, intervalMs: 50 },
-    );
+    redisCluster = await startRedisCluster(1);
   });
   afterAll(async () => {
-    await node.stop();
+    await redisCluster?.stop();
   });
 
   it('records ready and command latency through the Cluster client', async () => {
     const monitor = newMonitor();
-    const cluster = new Cluster([{ host: '127.0.0.1', port: node.port }], { lazyConnect: true });
+    const cluster = new Cluster(redisCluster.startupNodes, { lazyConnect: true });
     cluster.on('error', () => {});
     onTestFinished(() => cluster.disconnect());
     disposeAfterTest(monitorRedisClient(cluster, monitor, { type: 'redis-cluster' }));

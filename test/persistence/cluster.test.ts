@@ -7,49 +7,23 @@ import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { closeAfterTest } from '../helpers/after-test.js';
 import { redisMonitor, SEED_TYPES } from '../helpers/monitor.js';
-import { startRedis, type TestRedis } from '../helpers/redis-server.js';
-import { waitUntil } from '../helpers/wait.js';
+import { startRedisCluster, type TestRedisCluster } from '../helpers/redis-cluster.js';
 
-let nodes: TestRedis[] = [];
+let cluster: TestRedisCluster;
 
 beforeAll(async () => {
-  nodes = await Promise.all(
-    [0, 1, 2].map(() =>
-      startRedis({ args: ['--cluster-enabled', 'yes', '--cluster-announce-ip', '127.0.0.1'] }),
-    ),
-  );
-  const ranges = [
-    ['0', '5460'],
-    ['5461', '10922'],
-    ['10923', '16383'],
-  ];
-  await Promise.all(
-    nodes.map((n, i) => n.cli('cluster', 'addslotsrange', ...(ranges[i] as string[]))),
-  );
-  for (const n of nodes.slice(1))
-    await nodes[0]?.cli('cluster', 'meet', '127.0.0.1', String(n.port));
-  await waitUntil(
-    async () => {
-      const infos = await Promise.all(nodes.map((n) => n.cli('cluster', 'info')));
-      return infos.every(
-        (i) => i.includes('cluster_state:ok') && i.includes('cluster_known_nodes:3'),
-      );
-    },
-    'cluster_state:ok on all three nodes',
-    { timeoutMs: 20_000, intervalMs: 50 },
-  );
+  cluster = await startRedisCluster(3);
 });
 afterAll(async () => {
-  await Promise.all(nodes.map((n) => n.stop()));
+  await cluster?.stop();
 });
 
 describe('Redis Cluster persistence', () => {
   it('writes every type atomically on its own slot, recovers, and answers queries from the cluster', async () => {
-    const clusterNodes = nodes.map((n) => ({ host: '127.0.0.1', port: n.port }));
+    const clusterNodes = cluster.startupNodes;
+    const url = `redis://127.0.0.1:${cluster.nodes[0]?.port}`;
     const keyPrefix = 'cm_cluster';
-    const m1 = closeAfterTest(
-      redisMonitor(`redis://127.0.0.1:${nodes[0]?.port}`, { clusterNodes, keyPrefix }),
-    );
+    const m1 = closeAfterTest(redisMonitor(url, { clusterNodes, keyPrefix }));
     const counts: Record<string, number> = {};
     await m1.start();
     expect(m1.getStatus().persistence).toMatchObject({ mode: 'cluster', circuit: 'closed' });
@@ -75,9 +49,7 @@ describe('Redis Cluster persistence', () => {
     }
     expect(slots.size).toBe(SEED_TYPES.length);
 
-    const m2 = closeAfterTest(
-      redisMonitor(`redis://127.0.0.1:${nodes[0]?.port}`, { clusterNodes, keyPrefix }),
-    );
+    const m2 = closeAfterTest(redisMonitor(url, { clusterNodes, keyPrefix }));
     await m2.start();
     expect(m2.getTypes()).toEqual([...SEED_TYPES].sort());
     for (const t of SEED_TYPES) {
