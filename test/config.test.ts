@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { configFromEnv } from '../src/config.js';
 import { redactUrl } from '../src/core/redact.js';
 import { DEFAULTS } from '../src/options.js';
@@ -171,19 +171,14 @@ describe('ConnectionMonitor options', () => {
   });
 
   it('fromEnv takes the real process.env', () => {
-    const saved = { ...process.env };
-    try {
-      process.env.REDIS_PERSISTENCE_ENABLED = 'false';
-      process.env.MONITOR_BUFFER_SIZE = '9';
-      const m = ConnectionMonitor.fromEnv(process.env, { logger: silentLogger });
-      expect(m.options.bufferSize).toBe(9);
-      expect(m.options.persistence).toBe(false);
-    } finally {
-      for (const k of ['REDIS_PERSISTENCE_ENABLED', 'MONITOR_BUFFER_SIZE']) {
-        if (saved[k] === undefined) delete process.env[k];
-        else process.env[k] = saved[k];
-      }
-    }
+    onTestFinished(() => {
+      vi.unstubAllEnvs();
+    });
+    vi.stubEnv('REDIS_PERSISTENCE_ENABLED', 'false');
+    vi.stubEnv('MONITOR_BUFFER_SIZE', '9');
+    const m = ConnectionMonitor.fromEnv(process.env, { logger: silentLogger });
+    expect(m.options.bufferSize).toBe(9);
+    expect(m.options.persistence).toBe(false);
   });
 
   it('fromEnv throws CM_ERR_CONFIG on a bad value', () => {
