@@ -1,19 +1,14 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { configFromEnv } from '../src/config.js';
 import { redactUrl } from '../src/core/redact.js';
 import { DEFAULTS } from '../src/options.js';
-import { isMonitorError, type MonitorError } from '../src/core/errors.js';
+import type { MonitorError } from '../src/core/errors.js';
+import { thrownMonitorError } from './helpers/monitor-error.js';
 import { ConnectionMonitor } from '../src/monitor.js';
 import { silentLogger } from '../src/logger.js';
 
 function configError(env: Record<string, string>): MonitorError {
-  try {
-    configFromEnv(env);
-  } catch (err) {
-    expect(isMonitorError(err, 'CM_ERR_CONFIG')).toBe(true);
-    return err as MonitorError;
-  }
-  throw new Error(`expected CM_ERR_CONFIG for ${JSON.stringify(env)}`);
+  return thrownMonitorError(() => configFromEnv(env), 'CM_ERR_CONFIG');
 }
 
 describe('configFromEnv', () => {
@@ -176,19 +171,14 @@ describe('ConnectionMonitor options', () => {
   });
 
   it('fromEnv takes the real process.env', () => {
-    const saved = { ...process.env };
-    try {
-      process.env.REDIS_PERSISTENCE_ENABLED = 'false';
-      process.env.MONITOR_BUFFER_SIZE = '9';
-      const m = ConnectionMonitor.fromEnv(process.env, { logger: silentLogger });
-      expect(m.options.bufferSize).toBe(9);
-      expect(m.options.persistence).toBe(false);
-    } finally {
-      for (const k of ['REDIS_PERSISTENCE_ENABLED', 'MONITOR_BUFFER_SIZE']) {
-        if (saved[k] === undefined) delete process.env[k];
-        else process.env[k] = saved[k];
-      }
-    }
+    onTestFinished(() => {
+      vi.unstubAllEnvs();
+    });
+    vi.stubEnv('REDIS_PERSISTENCE_ENABLED', 'false');
+    vi.stubEnv('MONITOR_BUFFER_SIZE', '9');
+    const m = ConnectionMonitor.fromEnv(process.env, { logger: silentLogger });
+    expect(m.options.bufferSize).toBe(9);
+    expect(m.options.persistence).toBe(false);
   });
 
   it('fromEnv throws CM_ERR_CONFIG on a bad value', () => {
@@ -205,13 +195,11 @@ describe('ConnectionMonitor options', () => {
     [{ batchSize: 10, maxQueueSize: 5 }, 'batchSize'],
     [{ instanceId: 'no spaces' }, 'instanceId'],
   ])('rejects option %j', (opts, field) => {
-    try {
-      new ConnectionMonitor({ persistence: false, logger: silentLogger, ...opts });
-      throw new Error('expected CM_ERR_CONFIG');
-    } catch (err) {
-      expect(isMonitorError(err, 'CM_ERR_CONFIG')).toBe(true);
-      expect((err as MonitorError).field).toBe(field);
-    }
+    const err = thrownMonitorError(
+      () => new ConnectionMonitor({ persistence: false, logger: silentLogger, ...opts }),
+      'CM_ERR_CONFIG',
+    );
+    expect(err.field).toBe(field);
   });
 
   it('redacts the password of a rejected redisUrl option', () => {

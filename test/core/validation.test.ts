@@ -6,7 +6,8 @@ import {
   MAX_METADATA_TOTAL_LENGTH,
   MAX_METADATA_VALUE_LENGTH,
 } from '../../src/core/event.js';
-import { isMonitorError, type MonitorError } from '../../src/core/errors.js';
+import type { MonitorError } from '../../src/core/errors.js';
+import { thrownMonitorError } from '../helpers/monitor-error.js';
 import { silentLogger } from '../../src/logger.js';
 
 function monitor(): ConnectionMonitor {
@@ -14,13 +15,7 @@ function monitor(): ConnectionMonitor {
 }
 
 function catchError(fn: () => unknown): MonitorError {
-  try {
-    fn();
-  } catch (err) {
-    expect(isMonitorError(err, 'CM_ERR_INVALID_EVENT')).toBe(true);
-    return err as MonitorError;
-  }
-  throw new Error('expected an error');
+  return thrownMonitorError(fn, 'CM_ERR_INVALID_EVENT');
 }
 
 describe('event validation', () => {

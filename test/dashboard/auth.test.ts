@@ -10,7 +10,9 @@ import {
   launchBrowser,
   waitForCounterToGrow,
   waitForDashboard,
+  waitForLiveState,
 } from './browser.js';
+import { closeAfterTest } from '../helpers/after-test.js';
 import { startDashboardServer, type DashboardServer } from './fixture.js';
 
 const TOKEN_A = 'alpha-token-0123456789';
@@ -40,7 +42,7 @@ describe('dashboard with a token', () => {
   });
 
   it('signs in through the token form and keeps the token out of the URL', async () => {
-    const context = await browser.newContext();
+    const context = closeAfterTest(await browser.newContext());
     const page = await context.newPage();
     const errors = collectErrors(page);
     await page.goto(service.url);
@@ -52,51 +54,40 @@ describe('dashboard with a token', () => {
     expect(await page.evaluate(() => sessionStorage.getItem('connection-monitor.token'))).toBe(
       TOKEN_A,
     );
-    await page.waitForFunction(
-      () => document.querySelector('#live')?.getAttribute('data-state') === 'live',
-    );
+    await waitForLiveState(page, 'live');
     expect(await page.evaluate(() => document.body.innerText)).not.toMatch(FORBIDDEN_TEXT);
     // The sign-in page itself answers 401 before the token is given; nothing else may fail.
     expect(errors.filter((e) => !e.includes('401'))).toEqual([]);
-    await context.close();
   });
 
   it('asks for the new token when the service restarts with another one', async () => {
-    const context = await browser.newContext();
+    const context = closeAfterTest(await browser.newContext());
     const page = await context.newPage();
     await page.goto(`${service.url}/?token=${TOKEN_A}`);
     await waitForDashboard(page);
-    await page.waitForFunction(
-      () => document.querySelector('#live')?.getAttribute('data-state') === 'live',
-    );
+    await waitForLiveState(page, 'live');
     const port = Number(new URL(service.url).port);
     await service.server.close();
-    const rotated = await startDashboardServer({
-      existingMonitor: service.monitor,
-      port,
-      token: TOKEN_B,
-      trafficIntervalMs: 50,
-    });
-    try {
-      const dialog = page.getByRole('dialog');
-      await dialog.waitFor({ timeout: 20_000 });
-      expect(await dialog.textContent()).toContain('rejected');
-      const input = page.getByLabel('Access token');
-      await input.fill(TOKEN_B);
-      await page.getByRole('button', { name: 'Continue' }).click();
-      await dialog.waitFor({ state: 'detached' });
-      await page.waitForFunction(
-        () => document.querySelector('#live')?.getAttribute('data-state') === 'live',
-        undefined,
-        { timeout: 20_000 },
-      );
-      expect(await page.evaluate(() => sessionStorage.getItem('connection-monitor.token'))).toBe(
-        TOKEN_B,
-      );
-      await waitForCounterToGrow(page, 'glm');
-    } finally {
-      await context.close();
-      await rotated.close();
-    }
+    // The service again, on the same port, with another token.
+    closeAfterTest(
+      await startDashboardServer({
+        existingMonitor: service.monitor,
+        port,
+        token: TOKEN_B,
+        trafficIntervalMs: 50,
+      }),
+    );
+    const dialog = page.getByRole('dialog');
+    await dialog.waitFor({ timeout: 20_000 });
+    expect(await dialog.textContent()).toContain('rejected');
+    const input = page.getByLabel('Access token');
+    await input.fill(TOKEN_B);
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    await waitForLiveState(page, 'live', 20_000);
+    expect(await page.evaluate(() => sessionStorage.getItem('connection-monitor.token'))).toBe(
+      TOKEN_B,
+    );
+    await waitForCounterToGrow(page, 'glm');
   });
 });

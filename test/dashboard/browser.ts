@@ -41,6 +41,19 @@ export async function waitForDashboard(page: Page): Promise<void> {
   await page.waitForSelector('html[data-ready="true"]', { timeout: 20_000 });
 }
 
+/** Waits until the live indicator says `state` ('live', 'reconnecting', …); Playwright's timeout by default. */
+export async function waitForLiveState(
+  page: Page,
+  state: string,
+  timeoutMs?: number,
+): Promise<void> {
+  await page.waitForFunction(
+    (s) => document.querySelector('#live')?.getAttribute('data-state') === s,
+    state,
+    timeoutMs === undefined ? undefined : { timeout: timeoutMs },
+  );
+}
+
 /** Waits until the event counter on `type`'s card shows more than it does now (live updates). */
 export async function waitForCounterToGrow(
   page: Page,

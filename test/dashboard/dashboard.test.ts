@@ -5,13 +5,15 @@
 import { readFile } from 'node:fs/promises';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitFor } from '../helpers/redis-server.js';
+import { closeAfterTest } from '../helpers/after-test.js';
+import { waitUntil } from '../helpers/wait.js';
 import {
   collectErrors,
   FORBIDDEN_TEXT,
   launchBrowser,
   waitForCounterToGrow,
   waitForDashboard,
+  waitForLiveState,
 } from './browser.js';
 import {
   DEMO_TYPES,
@@ -31,6 +33,9 @@ const chartPoints = (p: Page, id: string) =>
 const firstRowId = (p: Page) =>
   p.$eval('#h-body tr.event-row', (row) => (row as HTMLElement).dataset.id ?? '');
 const rowCount = (p: Page) => p.$$eval('#h-body tr.event-row', (rows) => rows.length);
+/** The texts of one column ('type', 'kind', …) of the history table's rows. */
+const columnTexts = (p: Page, column: string) =>
+  p.$$eval(`#h-body tr.event-row .col-${column}`, (cells) => cells.map((c) => c.textContent));
 
 /** Waits for the history table to settle after an action (the summary and page number update). */
 async function waitForPage(p: Page, pageNo: number): Promise<void> {
@@ -111,7 +116,11 @@ describe('dashboard', () => {
       document.querySelector('.range-note')?.textContent?.includes('24 h'),
     );
     // 24 h of 5-min buckets (≈288 per type) is more than 1 h of 1-min buckets (≈60 per type).
-    await waitFor(async () => (await chartPoints(page, 'chart-events')) > before * 3, 10_000);
+    await waitUntil(
+      async () => (await chartPoints(page, 'chart-events')) > before * 3,
+      'more than three times as many chart points',
+      { timeoutMs: 10_000 },
+    );
     await page.getByText('1 h', { exact: true }).click();
     await page.waitForFunction(() =>
       document.querySelector('.range-note')?.textContent?.includes('1 h'),
@@ -146,9 +155,7 @@ describe('dashboard', () => {
     await page.selectOption('#h-range', '24h');
     await page.selectOption('#h-type', 'kimi');
     await waitForPage(page, 1);
-    const types = await page.$$eval('#h-body tr.event-row .col-type', (c) =>
-      c.map((x) => x.textContent),
-    );
+    const types = await columnTexts(page, 'type');
     expect(types.length).toBeGreaterThan(0);
     expect(new Set(types)).toEqual(new Set(['kimi']));
 
@@ -159,9 +166,7 @@ describe('dashboard', () => {
       ),
     );
     await waitForPage(page, 1);
-    const kinds = await page.$$eval('#h-body tr.event-row .col-kind', (c) =>
-      c.map((x) => x.textContent),
-    );
+    const kinds = await columnTexts(page, 'kind');
     expect(kinds.length).toBeGreaterThan(0);
     expect(new Set(kinds)).toEqual(new Set(['error']));
     await page.uncheck('#h-errors');
@@ -266,11 +271,13 @@ describe('dashboard', () => {
   });
 
   it('fits a phone screen and follows the dark colour scheme', async () => {
-    const phone = await browser.newContext({
-      viewport: { width: 390, height: 844 },
-      colorScheme: 'dark',
-      isMobile: true,
-    });
+    const phone = closeAfterTest(
+      await browser.newContext({
+        viewport: { width: 390, height: 844 },
+        colorScheme: 'dark',
+        isMobile: true,
+      }),
+    );
     const p = await phone.newPage();
     const phoneErrors = collectErrors(p);
     await p.goto(service.url);
@@ -284,35 +291,29 @@ describe('dashboard', () => {
     expect(bg).not.toBe(lightBg);
     expect(await p.evaluate(() => document.body.innerText)).not.toMatch(FORBIDDEN_TEXT);
     expect(phoneErrors).toEqual([]);
-    await phone.close();
   });
 
   it('runs under a strict Content-Security-Policy', async () => {
-    const strict = await startDashboardServer({
-      existingMonitor: service.monitor,
-      trafficIntervalMs: 0,
-      csp: "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
-    });
-    const p = await context.newPage();
+    const strict = closeAfterTest(
+      await startDashboardServer({
+        existingMonitor: service.monitor,
+        trafficIntervalMs: 0,
+        csp: "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+      }),
+    );
+    const p = closeAfterTest(await context.newPage());
     const strictErrors = collectErrors(p);
-    try {
-      await p.goto(strict.url);
-      await waitForDashboard(p);
-      await p.waitForFunction(
-        () => document.querySelector('#live')?.getAttribute('data-state') === 'live',
-      );
-      expect(await chartPoints(p, 'chart-events')).toBeGreaterThan(0);
-      // Colours set from script survive the policy.
-      const dot = await p.$eval(
-        '[data-testid="card-kimi"] .dot',
-        (n) => getComputedStyle(n).backgroundColor,
-      );
-      expect(dot).toBe('rgb(168, 85, 247)');
-      expect(strictErrors).toEqual([]);
-    } finally {
-      await p.close();
-      await strict.close();
-    }
+    await p.goto(strict.url);
+    await waitForDashboard(p);
+    await waitForLiveState(p, 'live');
+    expect(await chartPoints(p, 'chart-events')).toBeGreaterThan(0);
+    // Colours set from script survive the policy.
+    const dot = await p.$eval(
+      '[data-testid="card-kimi"] .dot',
+      (n) => getComputedStyle(n).backgroundColor,
+    );
+    expect(dot).toBe('rgb(168, 85, 247)');
+    expect(strictErrors).toEqual([]);
   });
 
   it('had no console errors', () => {
@@ -322,25 +323,16 @@ describe('dashboard', () => {
   it('reconnects with backoff when the service restarts', async () => {
     const port = Number(new URL(service.url).port);
     await service.server.close();
-    await page.waitForFunction(
-      () => document.querySelector('#live')?.getAttribute('data-state') === 'reconnecting',
-      undefined,
-      { timeout: 10_000 },
+    await waitForLiveState(page, 'reconnecting', 10_000);
+    // The service again, on the same port.
+    closeAfterTest(
+      await startDashboardServer({
+        existingMonitor: service.monitor,
+        port,
+        trafficIntervalMs: 20,
+      }),
     );
-    const restarted = await startDashboardServer({
-      existingMonitor: service.monitor,
-      port,
-      trafficIntervalMs: 20,
-    });
-    try {
-      await page.waitForFunction(
-        () => document.querySelector('#live')?.getAttribute('data-state') === 'live',
-        undefined,
-        { timeout: 20_000 },
-      );
-      await waitForCounterToGrow(page, 'kimi');
-    } finally {
-      await restarted.close();
-    }
+    await waitForLiveState(page, 'live', 20_000);
+    await waitForCounterToGrow(page, 'kimi');
   });
 });

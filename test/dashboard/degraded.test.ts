@@ -14,6 +14,7 @@ import { ConnectionMonitor } from '../../src/monitor.js';
 import type { Persistence } from '../../src/core/persistence.js';
 import { persistenceStatus } from '../helpers/status.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
+import { closeAfterTest } from '../helpers/after-test.js';
 import { collectErrors, FORBIDDEN_TEXT, launchBrowser, waitForDashboard } from './browser.js';
 import { startDashboardServer, type DashboardServer } from './fixture.js';
 
@@ -28,8 +29,9 @@ afterAll(async () => {
 
 const banner = (page: Page) => page.locator('[data-testid="degraded-banner"]');
 
+/** A page on the dashboard, rendered, collecting errors; closed when the test finishes. */
 async function openDashboard(url: string): Promise<{ page: Page; errors: string[] }> {
-  const page = await browser.newPage();
+  const page = closeAfterTest(await browser.newPage());
   const errors = collectErrors(page);
   await page.goto(url);
   await waitForDashboard(page);
@@ -89,7 +91,6 @@ describe('degraded banner with real Redis persistence', async () => {
       await banner(page).waitFor({ state: 'hidden', timeout: 20_000 });
       expect(await page.textContent('[data-testid="status-circuit"]')).toBe('closed');
       expect(await page.evaluate(() => document.body.innerText)).not.toMatch(FORBIDDEN_TEXT);
-      await page.close();
     },
   );
 });
@@ -159,6 +160,5 @@ describe('degraded banner with an injected persistence layer', () => {
       () => document.querySelector('[data-testid="status-dropped"]')?.textContent === '17',
     );
     expect(errors).toEqual([]);
-    await page.close();
   });
 });

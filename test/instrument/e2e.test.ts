@@ -8,58 +8,43 @@
  */
 import { once } from 'node:events';
 import { isDeepStrictEqual } from 'node:util';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { Redis } from 'ioredis';
 import { WebSocket, WebSocketServer } from 'ws';
-import type { ConnectionMonitor } from '../../src/monitor.js';
 import { createMonitoringServer } from '../../src/server/app.js';
 import { createRedisClient } from '../../src/persistence/client.js';
 import { monitorHttp } from '../../src/instrument/http.js';
 import { monitorRedisClient } from '../../src/instrument/redis.js';
 import { monitorWebSocketServer } from '../../src/instrument/ws.js';
+import { closeAfterTest, disposeAfterTest } from '../helpers/after-test.js';
 import { capturingLogger, redisMonitor, SEED_TYPES } from '../helpers/monitor.js';
-import { startRedis, waitFor, type TestRedis } from '../helpers/redis-server.js';
-import { startFakeApi, type FakeApi } from './http-peers.js';
+import { startRedis, type TestRedis } from '../helpers/redis-server.js';
+import { waitUntil } from '../helpers/wait.js';
+import { startFakePeers, type FakePeers } from './http-peers.js';
 
 let redis: TestRedis;
-let kimi: FakeApi;
-let glm: FakeApi;
-let supabase: FakeApi;
-const cleanups: (() => unknown)[] = [];
+let peers: FakePeers;
 
 beforeAll(async () => {
-  [redis, kimi, glm, supabase] = await Promise.all([
-    startRedis(),
-    startFakeApi(),
-    startFakeApi(),
-    startFakeApi(),
-  ]);
+  [redis, peers] = await Promise.all([startRedis(), startFakePeers()]);
 });
 afterAll(async () => {
-  await Promise.all([redis.stop(), kimi.close(), glm.close(), supabase.close()]);
+  await Promise.all([redis.stop(), peers.close()]);
 });
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()?.();
-});
-
-async function started(m: ConnectionMonitor): Promise<ConnectionMonitor> {
-  cleanups.push(() => m.close());
-  await m.start();
-  return m;
-}
 
 describe('adapters → one monitor → Redis → the service’s /api/timeseries', () => {
   it('all five types reach Redis and come back out of /api/timeseries with the right counts, without feedback', async () => {
     const keyPrefix = `cm_flow_${Math.random().toString(36).slice(2, 8)}`;
-    const monitor = await started(redisMonitor(redis.url, { keyPrefix }));
+    const monitor = closeAfterTest(redisMonitor(redis.url, { keyPrefix }));
+    await monitor.start();
     const from = Date.now() - 60_000;
 
     // WebSocket: two clients, three echoed messages each, normal close → 2 connect + 2 disconnect.
     const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
     await once(wss, 'listening');
-    cleanups.push(() => new Promise((resolve) => wss.close(resolve)));
+    onTestFinished(() => new Promise<void>((resolve) => wss.close(() => resolve())));
     wss.on('connection', (ws) => ws.on('message', (d) => ws.send(d)));
-    cleanups.push(monitorWebSocketServer(wss, monitor, { pingIntervalMs: 0 }));
+    disposeAfterTest(monitorWebSocketServer(wss, monitor, { pingIntervalMs: 0 }));
     const address = wss.address();
     const wsUrl = `ws://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
     for (let c = 0; c < 2; c++) {
@@ -68,7 +53,7 @@ describe('adapters → one monitor → Redis → the service’s /api/timeseries
       let echoes = 0;
       ws.on('message', () => echoes++);
       for (let i = 0; i < 3; i++) ws.send(`m${i}`);
-      await waitFor(() => echoes === 3, 5_000, 10, 'echoes');
+      await waitUntil(() => echoes === 3, 'echoes');
       ws.close(1000);
       await once(ws, 'close');
     }
@@ -77,27 +62,19 @@ describe('adapters → one monitor → Redis → the service’s /api/timeseries
     // connect + ready + 5 × (request + response) + close + disconnect = 14.
     const app = new Redis(redis.url, { lazyConnect: true });
     app.on('error', () => {});
-    cleanups.push(monitorRedisClient(app, monitor));
+    disposeAfterTest(monitorRedisClient(app, monitor));
     await app.connect();
     for (let i = 0; i < 5; i++) await app.set(`app:${i}`, String(i));
     app.disconnect();
-    await waitFor(() => app.status === 'end', 5_000, 10, 'the app client to end');
+    await waitUntil(() => app.status === 'end', 'the app client to end');
 
     // HTTP: kimi 3 × 200 (6 events), glm 2 × 429 (4, 2 errors), supabase 200 + 500 (4, 1 error).
-    cleanups.push(
-      monitorHttp(monitor, {
-        routes: [
-          { type: 'kimi', host: '127.0.0.1', port: kimi.port },
-          { type: 'glm', host: '127.0.0.1', port: glm.port },
-          { type: 'supabase', host: /^127\.0\.0\.1$/, port: supabase.port },
-        ],
-      }),
-    );
+    disposeAfterTest(monitorHttp(monitor, { routes: peers.routes() }));
     const get = async (url: string) => (await fetch(url)).text();
-    for (let i = 0; i < 3; i++) await get(`${kimi.url}/v1/chat/completions`);
-    for (let i = 0; i < 2; i++) await get(`${glm.url}/status/429`);
-    await get(`${supabase.url}/rest/v1/items`);
-    await get(`${supabase.url}/status/500`);
+    for (let i = 0; i < 3; i++) await get(`${peers.kimi.url}/v1/chat/completions`);
+    for (let i = 0; i < 2; i++) await get(`${peers.glm.url}/status/429`);
+    await get(`${peers.supabase.url}/rest/v1/items`);
+    await get(`${peers.supabase.url}/status/500`);
 
     const expected: Record<string, { events: number; errors: number }> = {
       websocket: { events: 4, errors: 0 },
@@ -113,7 +90,7 @@ describe('adapters → one monitor → Redis → the service’s /api/timeseries
           return [t, { events: s?.events ?? 0, errors: s?.errors ?? 0 }];
         }),
       );
-    await waitFor(() => isDeepStrictEqual(live(), expected), 5_000, 10, 'every expected event');
+    await waitUntil(() => isDeepStrictEqual(live(), expected), 'every expected event');
     await monitor.flush();
     // Several more flush cycles: had the persistence's own commands been recorded under `redis`,
     // each flush would add events (and the next flush would write those, and so on).
@@ -123,14 +100,14 @@ describe('adapters → one monitor → Redis → the service’s /api/timeseries
       monitor.recordEvent('probe', { kind: 'tick' });
       await monitor.flush();
     }
-    await waitFor(() => flushes >= 3, 5_000, 10, 'three more flushes');
+    await waitUntil(() => flushes >= 3, 'three more flushes');
     expect(live()).toEqual(expected);
 
     // A second monitor on the same prefix, behind the service, answers from Redis.
-    const reader = await started(redisMonitor(redis.url, { keyPrefix }));
-    const service = createMonitoringServer(reader, { port: 0 });
+    const reader = closeAfterTest(redisMonitor(redis.url, { keyPrefix }));
+    await reader.start();
+    const service = closeAfterTest(createMonitoringServer(reader, { port: 0 }));
     const base = await service.listen();
-    cleanups.push(() => service.close());
     const to = Date.now() + 60_000;
     for (const type of SEED_TYPES) {
       const res = await fetch(
@@ -157,9 +134,10 @@ describe('adapters → one monitor → Redis → the service’s /api/timeseries
 
   it('refuses to instrument the client the persistence layer creates', async () => {
     const logger = capturingLogger();
-    const monitor = await started(redisMonitor(redis.url, { logger }));
+    const monitor = closeAfterTest(redisMonitor(redis.url, { logger }));
+    await monitor.start();
     const own = createRedisClient(monitor.options);
-    cleanups.push(() => own.disconnect());
+    onTestFinished(() => own.disconnect());
     const dispose = monitorRedisClient(own, monitor);
     dispose();
     expect(Object.hasOwn(own, 'sendCommand')).toBe(false);

@@ -5,6 +5,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
+import type { HttpRoute } from '../../src/instrument/http.js';
 
 /** A running stand-in server. */
 export interface FakeApi {
@@ -64,6 +65,34 @@ export async function startFakeApi(): Promise<FakeApi> {
         server.closeAllConnections();
         server.close(() => resolve());
       }),
+  };
+}
+
+/** One stand-in each for Kimi, GLM and Supabase. */
+export interface FakePeers {
+  readonly kimi: FakeApi;
+  readonly glm: FakeApi;
+  readonly supabase: FakeApi;
+  /** Routes to the three: told apart by port; supabase by a RegExp host, as in production. */
+  routes(): HttpRoute[];
+  close(): Promise<void>;
+}
+
+/** Starts the Kimi, GLM and Supabase stand-ins. */
+export async function startFakePeers(): Promise<FakePeers> {
+  const [kimi, glm, supabase] = await Promise.all([startFakeApi(), startFakeApi(), startFakeApi()]);
+  return {
+    kimi,
+    glm,
+    supabase,
+    routes: () => [
+      { type: 'kimi', host: '127.0.0.1', port: kimi.port },
+      { type: 'glm', host: '127.0.0.1', port: glm.port },
+      { type: 'supabase', host: /^127\.0\.0\.1$/, port: supabase.port },
+    ],
+    close: async () => {
+      await Promise.all([kimi.close(), glm.close(), supabase.close()]);
+    },
   };
 }
 

@@ -1,17 +1,25 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectionMonitor } from '../../src/monitor.js';
 import { silentLogger } from '../../src/logger.js';
 import { isMonitorError } from '../../src/core/errors.js';
 import type { ConnectionEvent } from '../../src/core/event.js';
 import { monitorHttp, type MonitorHttpOptions } from '../../src/instrument/http.js';
-import type { Disposer } from '../../src/instrument/adapter.js';
-import { waitFor } from '../helpers/redis-server.js';
-import { closedPort, startFakeApi, type FakeApi } from './http-peers.js';
+import { disposeAfterTest } from '../helpers/after-test.js';
+import { thrownMonitorError } from '../helpers/monitor-error.js';
+import { waitUntil } from '../helpers/wait.js';
+import {
+  closedPort,
+  startFakeApi,
+  startFakePeers,
+  type FakeApi,
+  type FakePeers,
+} from './http-peers.js';
 
 /** Tolerance for measured durations: at least the injected latency, at most this much more. */
 const TOLERANCE_MS = 150;
 const SECRET = 'sk-very-secret-token';
 
+let peers: FakePeers;
 let kimi: FakeApi;
 let glm: FakeApi;
 let supabase: FakeApi;
@@ -19,37 +27,23 @@ let other: FakeApi;
 let refusedPort: number;
 
 beforeAll(async () => {
-  [kimi, glm, supabase, other] = await Promise.all([
-    startFakeApi(),
-    startFakeApi(),
-    startFakeApi(),
-    startFakeApi(),
-  ]);
-  refusedPort = await closedPort();
+  [peers, other] = await Promise.all([startFakePeers(), startFakeApi()]);
+  ({ kimi, glm, supabase } = peers);
+  refusedPort = await closedPort(); // after the others, so none of them can take it
 });
 afterAll(async () => {
-  await Promise.all([kimi.close(), glm.close(), supabase.close(), other.close()]);
+  await Promise.all([peers.close(), other.close()]);
 });
 
-const disposers: Disposer[] = [];
-afterEach(() => {
-  while (disposers.length > 0) disposers.pop()?.();
-});
-
-/** All three stand-ins on 127.0.0.1, told apart by port; supabase by a RegExp host as in production. */
+/** The three stand-ins, plus a refused port that counts as kimi. */
 function routes(): MonitorHttpOptions['routes'] {
-  return [
-    { type: 'kimi', host: '127.0.0.1', port: kimi.port },
-    { type: 'glm', host: '127.0.0.1', port: glm.port },
-    { type: 'supabase', host: /^127\.0\.0\.1$/, port: supabase.port },
-    { type: 'kimi', host: '127.0.0.1', port: refusedPort },
-  ];
+  return [...peers.routes(), { type: 'kimi', host: '127.0.0.1', port: refusedPort }];
 }
 
+/** A memory monitor with the adapter attached until the test finishes. */
 function setup(extra: Partial<MonitorHttpOptions> = {}) {
   const monitor = new ConnectionMonitor({ persistence: false, logger: silentLogger });
-  const dispose = monitorHttp(monitor, { routes: routes(), ...extra });
-  disposers.push(dispose);
+  const dispose = disposeAfterTest(monitorHttp(monitor, { routes: routes(), ...extra }));
   return { monitor, dispose };
 }
 
@@ -58,14 +52,17 @@ function events(monitor: ConnectionMonitor, type: string): ConnectionEvent[] {
   return monitor.getRecentEvents(type, 1000).reverse();
 }
 
+/** Waits until `type`'s events are exactly `kinds`, oldest first, and returns them. */
 async function waitForKinds(monitor: ConnectionMonitor, type: string, kinds: string[]) {
-  await waitFor(
-    () => JSON.stringify(events(monitor, type).map((e) => e.kind)) === JSON.stringify(kinds),
-    5_000,
-    10,
-    `${type} events ${kinds.join(',')} (got ${events(monitor, type)
-      .map((e) => e.kind)
-      .join(',')})`,
+  const want = JSON.stringify(kinds);
+  await waitUntil(
+    () => {
+      const got = JSON.stringify(events(monitor, type).map((e) => e.kind));
+      // Thrown, not returned: the timeout error then carries the last kinds seen as its cause.
+      if (got !== want) throw new Error(`got ${got}`);
+      return true;
+    },
+    `${type} events ${kinds.join(',')}`,
   );
   return events(monitor, type);
 }
@@ -175,7 +172,7 @@ describe('monitorHttp with fetch against local stand-ins for Kimi, GLM and Supab
     const early = new AbortController();
     const before = glm.received.length;
     const p1 = fetch(`${glm.url}/hang`, { signal: early.signal });
-    await waitFor(() => glm.received.length > before, 5_000, 10, 'the request to reach the peer');
+    await waitUntil(() => glm.received.length > before, 'the request to reach the peer');
     early.abort();
     await expect(p1).rejects.toThrow(/abort/i);
     const got = await waitForKinds(monitor, 'glm', ['request', 'abort']);
@@ -188,7 +185,7 @@ describe('monitorHttp with fetch against local stand-ins for Kimi, GLM and Supab
     const sdk = new AbortController();
     const reached = glm.received.length;
     const call = fetch(`${glm.url}/hang`, { signal: sdk.signal });
-    await waitFor(() => glm.received.length > reached, 5_000, 10, 'the request to reach the peer');
+    await waitUntil(() => glm.received.length > reached, 'the request to reach the peer');
     const timer = setTimeout(() => sdk.abort(), 120); // started once the request is under way
     await expect(call).rejects.toThrow(/abort/i);
     clearTimeout(timer);
@@ -220,33 +217,23 @@ describe('monitorHttp with fetch against local stand-ins for Kimi, GLM and Supab
     await (await fetch(`${kimi.url}/slow/30`)).text();
     expect(events(monitor, 'kimi')).toHaveLength(2);
     // A fresh attach after dispose works.
-    disposers.push(monitorHttp(monitor, { routes: routes() }));
+    disposeAfterTest(monitorHttp(monitor, { routes: routes() }));
     await (await fetch(`${kimi.url}/c`)).text();
     await waitForKinds(monitor, 'kimi', ['request', 'response', 'request', 'response']);
   });
 
   it('guards against attaching twice to the same monitor', () => {
     const { monitor } = setup();
-    let caught: unknown;
-    try {
-      monitorHttp(monitor, { routes: routes() });
-    } catch (err) {
-      caught = err;
-    }
-    expect(isMonitorError(caught, 'CM_ERR_CONFIG')).toBe(true);
-    expect((caught as { field?: string }).field).toBe('target');
+    const second = thrownMonitorError(
+      () => monitorHttp(monitor, { routes: routes() }),
+      'CM_ERR_CONFIG',
+    );
+    expect(second.field).toBe('target');
   });
 
   it('rejects bad options with CM_ERR_CONFIG naming the field', () => {
     const monitor = new ConnectionMonitor({ persistence: false, logger: silentLogger });
-    const field = (fn: () => unknown) => {
-      try {
-        fn();
-      } catch (err) {
-        return isMonitorError(err, 'CM_ERR_CONFIG') ? err.field : 'wrong error';
-      }
-      return 'no error';
-    };
+    const field = (fn: () => unknown) => thrownMonitorError(fn, 'CM_ERR_CONFIG').field;
     expect(field(() => monitorHttp(monitor, { routes: [{ type: 'Bad Type', host: 'x' }] }))).toBe(
       'routes[0].type',
     );
@@ -264,12 +251,12 @@ describe('monitorHttp with fetch against local stand-ins for Kimi, GLM and Supab
     expect(res.status).toBe(200);
     await res.text();
     // The adapter disposed itself on CM_ERR_CLOSED, so a new attach is allowed.
-    expect(() => disposers.push(monitorHttp(monitor, { routes: routes() }))).not.toThrow();
+    expect(() => disposeAfterTest(monitorHttp(monitor, { routes: routes() }))).not.toThrow();
 
     const errors: unknown[] = [];
     const m2 = new ConnectionMonitor({ persistence: false, logger: silentLogger, maxTypes: 1 });
     m2.recordEvent('other', { kind: 'connect' }); // the only type allowed: kimi will be rejected
-    disposers.push(
+    disposeAfterTest(
       monitorHttp(m2, {
         routes: routes(),
         onError: (err) => {
@@ -281,7 +268,7 @@ describe('monitorHttp with fetch against local stand-ins for Kimi, GLM and Supab
     const res2 = await fetch(`${kimi.url}/rejected`);
     expect(res2.status).toBe(200);
     await res2.text();
-    await waitFor(() => errors.length >= 2, 5_000, 10, 'two rejected events');
+    await waitUntil(() => errors.length >= 2, 'two rejected events');
     expect(isMonitorError(errors[0], 'CM_ERR_INVALID_EVENT')).toBe(true);
   });
 
@@ -295,7 +282,7 @@ describe('monitorHttp with fetch against local stand-ins for Kimi, GLM and Supab
       fetch(`http://127.0.0.1:${refusedPort}/x`).catch(() => 'refused'),
     ];
     await Promise.all(calls);
-    await waitFor(() => events(monitor, 'kimi').length === 10, 5_000, 10, '10 kimi events');
+    await waitUntil(() => events(monitor, 'kimi').length === 10, '10 kimi events');
     const kinds = monitor.getStats('kimi')?.kinds ?? {};
     expect(kinds).toEqual({ request: 5, response: 3, timeout: 1, error: 1 });
   });

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { ConnectionMonitor } from '../../src/monitor.js';
 import { silentLogger, type Logger } from '../../src/logger.js';
@@ -6,11 +6,14 @@ import { isMonitorError } from '../../src/core/errors.js';
 import type { ConnectionEvent } from '../../src/core/event.js';
 import { monitorRedisClient } from '../../src/instrument/redis.js';
 import { INTERNAL_CLIENT, markInternalClient } from '../../src/core/internal.js';
-import { startRedis, waitFor, type TestRedis } from '../helpers/redis-server.js';
+import { startRedisCluster, type TestRedisCluster } from '../helpers/redis-cluster.js';
+import { startRedis, type TestRedis } from '../helpers/redis-server.js';
+import { disposeAfterTest } from '../helpers/after-test.js';
+import { thrownMonitorError } from '../helpers/monitor-error.js';
+import { waitUntil } from '../helpers/wait.js';
 
 const SECRET = 'secret-value-1234';
 let server: TestRedis;
-const cleanups: (() => unknown)[] = [];
 
 beforeAll(async () => {
   server = await startRedis();
@@ -18,15 +21,15 @@ beforeAll(async () => {
 afterAll(async () => {
   await server.stop();
 });
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()?.();
-});
 
 function newMonitor(logger: Logger = silentLogger) {
   return new ConnectionMonitor({ persistence: false, logger });
 }
 
-/** A lazily connecting client with a short fixed retry delay; the application handles errors. */
+/**
+ * A lazily connecting client with a short fixed retry delay; the application handles errors.
+ * Disconnected when the test finishes.
+ */
 function newClient(options: RedisOptions = {}): Redis {
   const client = new Redis(server.url, {
     lazyConnect: true,
@@ -34,7 +37,7 @@ function newClient(options: RedisOptions = {}): Redis {
     ...options,
   });
   client.on('error', () => {});
-  cleanups.push(() => client.disconnect());
+  onTestFinished(() => client.disconnect());
   return client;
 }
 
@@ -54,9 +57,9 @@ describe('monitorRedisClient with a real redis-server', () => {
   it('records connect and ready, then command latency by name only', async () => {
     const monitor = newMonitor();
     const client = newClient();
-    cleanups.push(monitorRedisClient(client, monitor));
+    disposeAfterTest(monitorRedisClient(client, monitor));
     await client.connect();
-    await waitFor(() => kinds(monitor).includes('ready'), 5_000, 10, 'ready');
+    await waitUntil(() => kinds(monitor).includes('ready'), 'ready');
     const [connect] = byKind(monitor, 'connect');
     const [ready] = byKind(monitor, 'ready');
     expect(connect).toBeDefined();
@@ -67,7 +70,7 @@ describe('monitorRedisClient with a real redis-server', () => {
     const before = eventsOf(monitor).length;
     await client.set('user:42:token', SECRET);
     expect(await client.get('user:42:token')).toBe(SECRET);
-    await waitFor(() => eventsOf(monitor).length === before + 4, 5_000, 10, 'command events');
+    await waitUntil(() => eventsOf(monitor).length === before + 4, 'command events');
     const commandEvents = eventsOf(monitor).slice(before);
     expect(commandEvents.map((e) => [e.kind, e.metadata?.command])).toEqual([
       ['request', 'set'],
@@ -87,7 +90,7 @@ describe('monitorRedisClient with a real redis-server', () => {
   it('measures command latency while the server is paused, and records command timeouts', async () => {
     const monitor = newMonitor();
     const client = newClient({ commandTimeout: 150 });
-    cleanups.push(monitorRedisClient(client, monitor, { requestEvents: false }));
+    disposeAfterTest(monitorRedisClient(client, monitor, { requestEvents: false }));
     await client.connect();
     server.pause();
     const started = performance.now();
@@ -111,12 +114,12 @@ describe('monitorRedisClient with a real redis-server', () => {
   it('records error replies without echoing arguments', async () => {
     const monitor = newMonitor();
     const client = newClient();
-    cleanups.push(monitorRedisClient(client, monitor));
+    disposeAfterTest(monitorRedisClient(client, monitor));
     await client.connect();
     await expect(client.call('nosuchcommand', SECRET)).rejects.toThrow(/unknown command/);
     await client.set('str', 'x');
     await expect(client.lpush('str', SECRET)).rejects.toThrow(/WRONGTYPE/);
-    await waitFor(() => byKind(monitor, 'error').length === 2, 5_000, 10, 'two errors');
+    await waitUntil(() => byKind(monitor, 'error').length === 2, 'two errors');
     const [unknown, wrongType] = byKind(monitor, 'error');
     expect(unknown?.metadata).toEqual({ command: 'nosuchcommand' });
     expect(unknown?.error).toMatch(/^ERR unknown command/);
@@ -128,10 +131,10 @@ describe('monitorRedisClient with a real redis-server', () => {
   it('records pipelined commands one by one', async () => {
     const monitor = newMonitor();
     const client = newClient();
-    cleanups.push(monitorRedisClient(client, monitor, { requestEvents: false }));
+    disposeAfterTest(monitorRedisClient(client, monitor, { requestEvents: false }));
     await client.connect();
     await client.pipeline().set('a', '1').incr('a').get('a').exec();
-    await waitFor(() => byKind(monitor, 'response').length >= 3, 5_000, 10, 'three responses');
+    await waitUntil(() => byKind(monitor, 'response').length >= 3, 'three responses');
     expect(byKind(monitor, 'response').map((e) => e.metadata?.command)).toEqual(
       expect.arrayContaining(['set', 'incr', 'get']),
     );
@@ -140,14 +143,18 @@ describe('monitorRedisClient with a real redis-server', () => {
   it('records close, reconnect, errors, connect and ready when the server is killed and restarted', async () => {
     const monitor = newMonitor();
     const client = newClient();
-    cleanups.push(monitorRedisClient(client, monitor, { commands: 'none' }));
+    disposeAfterTest(monitorRedisClient(client, monitor, { commands: 'none' }));
     await client.connect();
-    await waitFor(() => kinds(monitor).includes('ready'), 5_000, 10, 'ready');
+    await waitUntil(() => kinds(monitor).includes('ready'), 'ready');
     const start = eventsOf(monitor).length;
     await server.kill();
-    await waitFor(() => byKind(monitor, 'reconnect').length >= 2, 10_000, 10, 'reconnects');
+    await waitUntil(() => byKind(monitor, 'reconnect').length >= 2, 'reconnects', {
+      timeoutMs: 10_000,
+    });
     await server.restart();
-    await waitFor(() => byKind(monitor, 'ready').length === 2, 10_000, 10, 'ready again');
+    await waitUntil(() => byKind(monitor, 'ready').length === 2, 'ready again', {
+      timeoutMs: 10_000,
+    });
     const after = eventsOf(monitor).slice(start);
     const seq = after.map((e) => e.kind);
     expect(seq[0]).toBe('close');
@@ -165,14 +172,14 @@ describe('monitorRedisClient with a real redis-server', () => {
     expect(byKind(monitor, 'request')).toHaveLength(0);
 
     await client.quit();
-    await waitFor(() => kinds(monitor).at(-1) === 'disconnect', 5_000, 10, 'disconnect');
+    await waitUntil(() => kinds(monitor).at(-1) === 'disconnect', 'disconnect');
     expect(kinds(monitor).slice(-2)).toEqual(['close', 'disconnect']);
   });
 
   it('samples commands at the configured rate', async () => {
     const monitor = newMonitor();
     const client = newClient();
-    cleanups.push(monitorRedisClient(client, monitor, { commands: { sampleRate: 0.25 } }));
+    disposeAfterTest(monitorRedisClient(client, monitor, { commands: { sampleRate: 0.25 } }));
     await client.connect();
     const n = 800;
     await Promise.all(Array.from({ length: n }, (_, i) => client.set(`s${i}`, i)));
@@ -197,22 +204,16 @@ describe('monitorRedisClient with a real redis-server', () => {
     await client.ping();
     await client.set('x', 'y');
     client.disconnect();
-    await waitFor(() => client.status === 'end', 5_000, 10, 'end');
+    await waitUntil(() => client.status === 'end', 'end');
     expect(eventsOf(monitor)).toHaveLength(count);
   });
 
   it('guards against a second attach', () => {
     const monitor = newMonitor();
     const client = newClient();
-    cleanups.push(monitorRedisClient(client, monitor));
-    let caught: unknown;
-    try {
-      monitorRedisClient(client, monitor);
-    } catch (err) {
-      caught = err;
-    }
-    expect(isMonitorError(caught, 'CM_ERR_CONFIG')).toBe(true);
-    expect((caught as { field?: string }).field).toBe('target');
+    disposeAfterTest(monitorRedisClient(client, monitor));
+    const second = thrownMonitorError(() => monitorRedisClient(client, monitor), 'CM_ERR_CONFIG');
+    expect(second.field).toBe('target');
     expect(() => monitorRedisClient(client, monitor, { commands: { sampleRate: 2 } })).toThrow(
       expect.objectContaining({ code: 'CM_ERR_CONFIG', field: 'commands.sampleRate' }),
     );
@@ -234,7 +235,7 @@ describe('monitorRedisClient with a real redis-server', () => {
     expect(warnings).toHaveLength(1);
 
     const later = newClient();
-    cleanups.push(monitorRedisClient(later, monitor, { type: 'cache' }));
+    disposeAfterTest(monitorRedisClient(later, monitor, { type: 'cache' }));
     await later.connect();
     await later.ping();
     const count = byKind(monitor, 'response', 'cache').length;
@@ -248,7 +249,7 @@ describe('monitorRedisClient with a real redis-server', () => {
   it('never breaks the client: closed monitor detaches, rejected events go to onError', async () => {
     const monitor = newMonitor();
     const client = newClient();
-    cleanups.push(monitorRedisClient(client, monitor));
+    disposeAfterTest(monitorRedisClient(client, monitor));
     await monitor.close();
     await client.connect();
     expect(await client.ping()).toBe('PONG');
@@ -257,7 +258,7 @@ describe('monitorRedisClient with a real redis-server', () => {
     const errors: unknown[] = [];
     const m2 = new ConnectionMonitor({ persistence: false, logger: silentLogger, maxTypes: 1 });
     m2.recordEvent('other', { kind: 'connect' });
-    cleanups.push(
+    disposeAfterTest(
       monitorRedisClient(client, m2, {
         onError: (err) => {
           errors.push(err);
@@ -273,53 +274,32 @@ describe('monitorRedisClient with a real redis-server', () => {
 });
 
 describe('monitorRedisClient with a Redis Cluster (one node holding every slot)', () => {
-  let node: TestRedis;
+  let redisCluster: TestRedisCluster;
   beforeAll(async () => {
-    node = await startRedis({
-      args: ['--cluster-enabled', 'yes', '--cluster-announce-ip', '127.0.0.1'],
-    });
-    await node.cli('cluster', 'addslotsrange', '0', '16383');
-    await waitFor(
-      async () => (await node.cli('cluster', 'info')).includes('cluster_state:ok'),
-      10_000,
-      50,
-      'cluster_state:ok',
-    );
+    redisCluster = await startRedisCluster(1);
   });
   afterAll(async () => {
-    await node.stop();
+    await redisCluster?.stop();
   });
 
   it('records ready and command latency through the Cluster client', async () => {
     const monitor = newMonitor();
-    const cluster = new Cluster([{ host: '127.0.0.1', port: node.port }], { lazyConnect: true });
+    const cluster = new Cluster(redisCluster.startupNodes, { lazyConnect: true });
     cluster.on('error', () => {});
-    const dispose = monitorRedisClient(cluster, monitor, { type: 'redis-cluster' });
-    try {
-      await cluster.connect();
-      await waitFor(() => kinds(monitor, 'redis-cluster').includes('ready'), 10_000, 10, 'ready');
-      await cluster.set(`{t}:${SECRET}`, SECRET);
-      expect(await cluster.get(`{t}:${SECRET}`)).toBe(SECRET);
-      await waitFor(
-        () => byKind(monitor, 'response', 'redis-cluster').length >= 2,
-        5_000,
-        10,
-        'responses',
-      );
-      expect(byKind(monitor, 'response', 'redis-cluster').map((e) => e.metadata?.command)).toEqual(
-        expect.arrayContaining(['set', 'get']),
-      );
-      expect(JSON.stringify(eventsOf(monitor, 'redis-cluster'))).not.toContain(SECRET);
-      await cluster.quit();
-      await waitFor(
-        () => kinds(monitor, 'redis-cluster').includes('disconnect'),
-        5_000,
-        10,
-        'disconnect',
-      );
-    } finally {
-      dispose();
-      cluster.disconnect();
-    }
+    onTestFinished(() => cluster.disconnect());
+    disposeAfterTest(monitorRedisClient(cluster, monitor, { type: 'redis-cluster' }));
+    await cluster.connect();
+    await waitUntil(() => kinds(monitor, 'redis-cluster').includes('ready'), 'ready', {
+      timeoutMs: 10_000,
+    });
+    await cluster.set(`{t}:${SECRET}`, SECRET);
+    expect(await cluster.get(`{t}:${SECRET}`)).toBe(SECRET);
+    await waitUntil(() => byKind(monitor, 'response', 'redis-cluster').length >= 2, 'responses');
+    expect(byKind(monitor, 'response', 'redis-cluster').map((e) => e.metadata?.command)).toEqual(
+      expect.arrayContaining(['set', 'get']),
+    );
+    expect(JSON.stringify(eventsOf(monitor, 'redis-cluster'))).not.toContain(SECRET);
+    await cluster.quit();
+    await waitUntil(() => kinds(monitor, 'redis-cluster').includes('disconnect'), 'disconnect');
   });
 });

@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { ConnectionMonitor } from '../../src/monitor.js';
 import { silentLogger, type Logger } from '../../src/logger.js';
@@ -8,17 +8,17 @@ import type { ConnectionEvent } from '../../src/core/event.js';
 import { monitorWebSocketServer } from '../../src/instrument/ws.js';
 import { INTERNAL_CLIENT } from '../../src/core/internal.js';
 import type { Disposer } from '../../src/instrument/adapter.js';
-import { waitFor } from '../helpers/redis-server.js';
+import { disposeAfterTest } from '../helpers/after-test.js';
+import { thrownMonitorError } from '../helpers/monitor-error.js';
+import { waitUntil } from '../helpers/wait.js';
 
 /** Ping round trips on loopback must come in under this many ms. */
 const PING_TOLERANCE_MS = 150;
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()?.();
-});
-
-/** A real ws server whose application echoes every message and greets each connection. */
+/**
+ * A real ws server whose application echoes every message and greets each connection; closed,
+ * with its clients, when the test finishes.
+ */
 async function echoServer(): Promise<{ wss: WebSocketServer; url: string }> {
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   await once(wss, 'listening');
@@ -29,7 +29,7 @@ async function echoServer(): Promise<{ wss: WebSocketServer; url: string }> {
   });
   const address = wss.address();
   const port = typeof address === 'object' && address !== null ? address.port : 0;
-  cleanups.push(
+  onTestFinished(
     () =>
       new Promise<void>((resolve) => {
         for (const c of wss.clients) c.terminate();
@@ -43,20 +43,20 @@ function newMonitor(logger: Logger = silentLogger): ConnectionMonitor {
   return new ConnectionMonitor({ persistence: false, logger });
 }
 
+/** Attaches the adapter until the test finishes. */
 function attach(...args: Parameters<typeof monitorWebSocketServer>): Disposer {
-  const dispose = monitorWebSocketServer(...args);
-  cleanups.push(dispose);
-  return dispose;
+  return disposeAfterTest(monitorWebSocketServer(...args));
 }
 
+/** A client that has been greeted; terminated when the test finishes. */
 async function client(url: string, options?: ConstructorParameters<typeof WebSocket>[2]) {
   const ws = new WebSocket(url, options);
   const received: string[] = [];
   ws.on('message', (d) => received.push(String(d)));
   ws.on('error', () => {});
+  onTestFinished(() => ws.terminate());
   await once(ws, 'open');
-  await waitFor(() => received.includes('welcome'), 5_000, 10, 'the welcome message');
-  cleanups.push(() => ws.terminate());
+  await waitUntil(() => received.includes('welcome'), 'the welcome message');
   return { ws, received };
 }
 
@@ -81,9 +81,9 @@ describe('monitorWebSocketServer with a real ws server and clients', () => {
     ws.send('hello'); // 5 bytes
     ws.send(Buffer.alloc(10, 1)); // 10 bytes, binary
     ws.send('héllo'); // 6 bytes in UTF-8
-    await waitFor(() => received.length === 4, 5_000, 10, 'three echoes');
+    await waitUntil(() => received.length === 4, 'three echoes');
     ws.close(4001, 'bye now');
-    await waitFor(() => byKind(monitor, 'disconnect').length === 1, 5_000, 10, 'disconnect');
+    await waitUntil(() => byKind(monitor, 'disconnect').length === 1, 'disconnect');
     const lifetime = performance.now() - openedAt;
     const [disconnect] = byKind(monitor, 'disconnect');
     const { connectedMs, ...rest } = disconnect?.metadata ?? {};
@@ -111,7 +111,7 @@ describe('monitorWebSocketServer with a real ws server and clients', () => {
     attach(wss, monitor, { pingIntervalMs: 0 });
     const { ws } = await client(url);
     ws.terminate();
-    await waitFor(() => byKind(monitor, 'disconnect').length === 1, 5_000, 10, 'disconnect');
+    await waitUntil(() => byKind(monitor, 'disconnect').length === 1, 'disconnect');
     const [disconnect] = byKind(monitor, 'disconnect');
     expect(disconnect?.metadata?.code).toBe(1006);
     expect(disconnect?.error).toBe('abnormal close 1006');
@@ -124,7 +124,7 @@ describe('monitorWebSocketServer with a real ws server and clients', () => {
     attach(wss, monitor, { pingIntervalMs: 0 });
     const { ws } = await client(url);
     ws.send(Buffer.from([0xff, 0xfe]), { binary: false }); // a text frame that is not UTF-8
-    await waitFor(() => byKind(monitor, 'disconnect').length === 1, 5_000, 10, 'disconnect');
+    await waitUntil(() => byKind(monitor, 'disconnect').length === 1, 'disconnect');
     const [error] = byKind(monitor, 'error');
     expect(error?.metadata).toMatchObject({ errorCode: 'WS_ERR_INVALID_UTF8' });
     expect(error?.error).toMatch(/UTF-8/i);
@@ -139,7 +139,7 @@ describe('monitorWebSocketServer with a real ws server and clients', () => {
     const monitor = newMonitor();
     attach(wss, monitor, { pingIntervalMs: 40 });
     await client(url);
-    await waitFor(() => byKind(monitor, 'ping').length >= 3, 5_000, 10, 'three pings');
+    await waitUntil(() => byKind(monitor, 'ping').length >= 3, 'three pings');
     for (const ping of byKind(monitor, 'ping')) {
       expect(ping.durationMs).toBeGreaterThanOrEqual(0);
       expect(ping.durationMs).toBeLessThan(PING_TOLERANCE_MS);
@@ -148,7 +148,7 @@ describe('monitorWebSocketServer with a real ws server and clients', () => {
 
     // A peer that never answers pings: each unanswered ping becomes a timeout.
     await client(url, { autoPong: false });
-    await waitFor(() => byKind(monitor, 'timeout').length >= 2, 5_000, 10, 'two ping timeouts');
+    await waitUntil(() => byKind(monitor, 'timeout').length >= 2, 'two ping timeouts');
     expect(byKind(monitor, 'timeout')[0]).toMatchObject({
       error: 'no pong before the next ping',
       metadata: { probe: 'ping' },
@@ -165,7 +165,7 @@ describe('monitorWebSocketServer with a real ws server and clients', () => {
     serverSide?.on('pong', () => pongs++);
     serverSide?.ping(Buffer.from('app-heartbeat'));
     serverSide?.ping();
-    await waitFor(() => pongs === 2, 5_000, 10, 'the application’s pongs');
+    await waitUntil(() => pongs === 2, 'the application’s pongs');
     expect(byKind(monitor, 'ping')).toHaveLength(0);
   });
 
@@ -175,8 +175,8 @@ describe('monitorWebSocketServer with a real ws server and clients', () => {
     attach(wss, monitor, { pingIntervalMs: 0, messageEvents: true });
     const { ws, received } = await client(url);
     ws.send('abc');
-    await waitFor(() => received.length === 2, 5_000, 10, 'the echo');
-    await waitFor(() => byKind(monitor, 'message').length === 3, 5_000, 10, 'message events');
+    await waitUntil(() => received.length === 2, 'the echo');
+    await waitUntil(() => byKind(monitor, 'message').length === 3, 'message events');
     expect(byKind(monitor, 'message').map((e) => e.metadata)).toEqual([
       { direction: 'out', bytes: 7 },
       { direction: 'in', bytes: 3 },
@@ -191,15 +191,15 @@ describe('monitorWebSocketServer with a real ws server and clients', () => {
     const { ws, received } = await client(url);
     ws.send('one');
     ws.send('three');
-    await waitFor(() => received.length === 3, 5_000, 10, 'two echoes');
+    await waitUntil(() => received.length === 3, 'two echoes');
     const sum = (key: string) =>
       byKind(monitor, 'traffic').reduce((n, e) => n + Number(e.metadata?.[key] ?? 0), 0);
-    await waitFor(() => sum('messagesOut') === 3, 5_000, 10, 'traffic reports');
+    await waitUntil(() => sum('messagesOut') === 3, 'traffic reports');
     expect(sum('messagesIn')).toBe(2);
     expect(sum('bytesIn')).toBe(8);
     expect(sum('bytesOut')).toBe(7 + 8);
     ws.close(1000);
-    await waitFor(() => byKind(monitor, 'disconnect').length === 1, 5_000, 10, 'disconnect');
+    await waitUntil(() => byKind(monitor, 'disconnect').length === 1, 'disconnect');
     expect(byKind(monitor, 'disconnect')[0]?.metadata).toMatchObject({
       messagesIn: 2,
       messagesOut: 3,
@@ -212,9 +212,9 @@ describe('monitorWebSocketServer with a real ws server and clients', () => {
     const monitor = newMonitor();
     attach(wss, monitor, { pingIntervalMs: 0 });
     ws.send('x');
-    await waitFor(() => received.length === 2, 5_000, 10, 'the echo');
+    await waitUntil(() => received.length === 2, 'the echo');
     ws.close(1000);
-    await waitFor(() => byKind(monitor, 'disconnect').length === 1, 5_000, 10, 'disconnect');
+    await waitUntil(() => byKind(monitor, 'disconnect').length === 1, 'disconnect');
     expect(byKind(monitor, 'connect')).toHaveLength(0);
     expect(byKind(monitor, 'disconnect')[0]?.metadata).toMatchObject({
       code: 1000,
@@ -229,7 +229,7 @@ describe('monitorWebSocketServer with a real ws server and clients', () => {
     const monitor = newMonitor();
     const dispose = attach(wss, monitor, { pingIntervalMs: 20 });
     const first = await client(url);
-    await waitFor(() => byKind(monitor, 'ping').length >= 1, 5_000, 10, 'a ping');
+    await waitUntil(() => byKind(monitor, 'ping').length >= 1, 'a ping');
     const [serverSide] = [...wss.clients];
     expect(Object.hasOwn(serverSide as object, 'send')).toBe(true);
     dispose();
@@ -237,7 +237,7 @@ describe('monitorWebSocketServer with a real ws server and clients', () => {
     expect(Object.hasOwn(serverSide as object, 'send')).toBe(false);
     const count = eventsOf(monitor).length;
     first.ws.send('still works');
-    await waitFor(() => first.received.includes('still works'), 5_000, 10, 'the echo');
+    await waitUntil(() => first.received.includes('still works'), 'the echo');
     const second = await client(url);
     const closed = Promise.all([once(second.ws, 'close'), once(first.ws, 'close')]);
     second.ws.close(1000);
@@ -247,7 +247,7 @@ describe('monitorWebSocketServer with a real ws server and clients', () => {
     const control = newMonitor();
     attach(wss, control, { pingIntervalMs: 20 });
     const third = await client(url);
-    await waitFor(() => byKind(control, 'ping').length >= 3, 5_000, 10, 'control pings');
+    await waitUntil(() => byKind(control, 'ping').length >= 3, 'control pings');
     third.ws.close(1000);
     expect(eventsOf(monitor)).toHaveLength(count);
   });
@@ -256,14 +256,8 @@ describe('monitorWebSocketServer with a real ws server and clients', () => {
     const { wss } = await echoServer();
     const monitor = newMonitor();
     attach(wss, monitor, { pingIntervalMs: 0 });
-    let caught: unknown;
-    try {
-      monitorWebSocketServer(wss, monitor);
-    } catch (err) {
-      caught = err;
-    }
-    expect(isMonitorError(caught, 'CM_ERR_CONFIG')).toBe(true);
-    expect((caught as { field?: string }).field).toBe('target');
+    const second = thrownMonitorError(() => monitorWebSocketServer(wss, monitor), 'CM_ERR_CONFIG');
+    expect(second.field).toBe('target');
     // Another monitor may attach to the same server.
     expect(() => attach(wss, newMonitor(), { pingIntervalMs: 0 })).not.toThrow();
 
@@ -285,7 +279,7 @@ describe('monitorWebSocketServer with a real ws server and clients', () => {
     await monitor.close();
     const { ws, received } = await client(url);
     ws.send('ping me');
-    await waitFor(() => received.includes('ping me'), 5_000, 10, 'the echo');
+    await waitUntil(() => received.includes('ping me'), 'the echo');
     // Detached on CM_ERR_CLOSED: attaching again is allowed, and send is the prototype's again.
     expect(Object.hasOwn([...wss.clients][0] as object, 'send')).toBe(false);
 
@@ -301,7 +295,7 @@ describe('monitorWebSocketServer with a real ws server and clients', () => {
     });
     const second = await client(url);
     second.ws.send('x');
-    await waitFor(() => second.received.includes('x'), 5_000, 10, 'the echo');
+    await waitUntil(() => second.received.includes('x'), 'the echo');
     expect(errors.length).toBeGreaterThanOrEqual(1);
     expect(isMonitorError(errors[0], 'CM_ERR_INVALID_EVENT')).toBe(true);
   });

@@ -4,98 +4,65 @@
  * type, recovery and queries work across nodes.
  */
 import { Cluster } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { closeAfterTest } from '../helpers/after-test.js';
 import { redisMonitor, SEED_TYPES } from '../helpers/monitor.js';
-import { startRedis, waitFor, type TestRedis } from '../helpers/redis-server.js';
+import { startRedisCluster, type TestRedisCluster } from '../helpers/redis-cluster.js';
 
-let nodes: TestRedis[] = [];
+let cluster: TestRedisCluster;
 
 beforeAll(async () => {
-  nodes = await Promise.all(
-    [0, 1, 2].map(() =>
-      startRedis({ args: ['--cluster-enabled', 'yes', '--cluster-announce-ip', '127.0.0.1'] }),
-    ),
-  );
-  const ranges = [
-    ['0', '5460'],
-    ['5461', '10922'],
-    ['10923', '16383'],
-  ];
-  await Promise.all(
-    nodes.map((n, i) => n.cli('cluster', 'addslotsrange', ...(ranges[i] as string[]))),
-  );
-  for (const n of nodes.slice(1))
-    await nodes[0]?.cli('cluster', 'meet', '127.0.0.1', String(n.port));
-  await waitFor(
-    async () => {
-      const infos = await Promise.all(nodes.map((n) => n.cli('cluster', 'info')));
-      return infos.every(
-        (i) => i.includes('cluster_state:ok') && i.includes('cluster_known_nodes:3'),
-      );
-    },
-    20_000,
-    50,
-    'cluster_state:ok on all three nodes',
-  );
+  cluster = await startRedisCluster(3);
 });
 afterAll(async () => {
-  await Promise.all(nodes.map((n) => n.stop()));
+  await cluster?.stop();
 });
 
 describe('Redis Cluster persistence', () => {
   it('writes every type atomically on its own slot, recovers, and answers queries from the cluster', async () => {
-    const clusterNodes = nodes.map((n) => ({ host: '127.0.0.1', port: n.port }));
+    const clusterNodes = cluster.startupNodes;
+    const url = `redis://127.0.0.1:${cluster.nodes[0]?.port}`;
     const keyPrefix = 'cm_cluster';
-    const m1 = redisMonitor(`redis://127.0.0.1:${nodes[0]?.port}`, { clusterNodes, keyPrefix });
+    const m1 = closeAfterTest(redisMonitor(url, { clusterNodes, keyPrefix }));
     const counts: Record<string, number> = {};
-    try {
-      await m1.start();
-      expect(m1.getStatus().persistence).toMatchObject({ mode: 'cluster', circuit: 'closed' });
-      SEED_TYPES.forEach((t, i) => (counts[t] = 20 + i * 11));
-      for (const t of SEED_TYPES) {
-        for (let i = 0; i < (counts[t] as number); i++) {
-          m1.recordEvent(t, { kind: i % 5 === 0 ? 'error' : 'response', durationMs: i });
-        }
+    await m1.start();
+    expect(m1.getStatus().persistence).toMatchObject({ mode: 'cluster', circuit: 'closed' });
+    SEED_TYPES.forEach((t, i) => (counts[t] = 20 + i * 11));
+    for (const t of SEED_TYPES) {
+      for (let i = 0; i < (counts[t] as number); i++) {
+        m1.recordEvent(t, { kind: i % 5 === 0 ? 'error' : 'response', durationMs: i });
       }
-      await m1.flush();
-    } finally {
-      await m1.close();
     }
+    await m1.flush();
+    await m1.close();
 
     const check = new Cluster(clusterNodes);
-    try {
-      const slots = new Set<number>();
-      for (const t of SEED_TYPES) {
-        expect(await check.zcard(`${keyPrefix}:{${t}}:events`)).toBe(counts[t]);
-        expect(await check.hget(`${keyPrefix}:{${t}}:stats`, 'events')).toBe(String(counts[t]));
-        slots.add(Number(await check.cluster('KEYSLOT', `${keyPrefix}:{${t}}:events`)));
-        expect(await check.cluster('KEYSLOT', `${keyPrefix}:{${t}}:rollups`)).toBe(
-          await check.cluster('KEYSLOT', `${keyPrefix}:{${t}}:events`),
-        );
-      }
-      expect(slots.size).toBe(SEED_TYPES.length);
-    } finally {
-      check.disconnect();
-    }
-
-    const m2 = redisMonitor(`redis://127.0.0.1:${nodes[0]?.port}`, { clusterNodes, keyPrefix });
-    try {
-      await m2.start();
-      expect(m2.getTypes()).toEqual([...SEED_TYPES].sort());
-      for (const t of SEED_TYPES) {
-        expect(m2.getStats(t)?.events).toBe(counts[t]);
-        expect(m2.getRecentEvents(t, 1000)).toHaveLength(counts[t] as number);
-      }
-      const page = await m2.getHistoricalData({ type: 'kimi', limit: 10 });
-      expect(page.source).toBe('redis');
-      expect(page.events).toHaveLength(10);
-      const series = await m2.getTimeSeriesData({});
-      expect(series.source).toBe('redis');
-      expect(series.points.reduce((n, p) => n + p.events, 0)).toBe(
-        Object.values(counts).reduce((a, b) => a + b, 0),
+    onTestFinished(() => check.disconnect());
+    const slots = new Set<number>();
+    for (const t of SEED_TYPES) {
+      expect(await check.zcard(`${keyPrefix}:{${t}}:events`)).toBe(counts[t]);
+      expect(await check.hget(`${keyPrefix}:{${t}}:stats`, 'events')).toBe(String(counts[t]));
+      slots.add(Number(await check.cluster('KEYSLOT', `${keyPrefix}:{${t}}:events`)));
+      expect(await check.cluster('KEYSLOT', `${keyPrefix}:{${t}}:rollups`)).toBe(
+        await check.cluster('KEYSLOT', `${keyPrefix}:{${t}}:events`),
       );
-    } finally {
-      await m2.close();
     }
+    expect(slots.size).toBe(SEED_TYPES.length);
+
+    const m2 = closeAfterTest(redisMonitor(url, { clusterNodes, keyPrefix }));
+    await m2.start();
+    expect(m2.getTypes()).toEqual([...SEED_TYPES].sort());
+    for (const t of SEED_TYPES) {
+      expect(m2.getStats(t)?.events).toBe(counts[t]);
+      expect(m2.getRecentEvents(t, 1000)).toHaveLength(counts[t] as number);
+    }
+    const page = await m2.getHistoricalData({ type: 'kimi', limit: 10 });
+    expect(page.source).toBe('redis');
+    expect(page.events).toHaveLength(10);
+    const series = await m2.getTimeSeriesData({});
+    expect(series.source).toBe('redis');
+    expect(series.points.reduce((n, p) => n + p.events, 0)).toBe(
+      Object.values(counts).reduce((a, b) => a + b, 0),
+    );
   });
 });

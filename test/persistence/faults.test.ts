@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startRedis, waitFor, type TestRedis } from '../helpers/redis-server.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { startRedis, type TestRedis } from '../helpers/redis-server.js';
+import { waitUntil } from '../helpers/wait.js';
+import { closeAfterTest } from '../helpers/after-test.js';
 import { redisMonitor } from '../helpers/monitor.js';
-import type { ConnectionMonitor } from '../../src/monitor.js';
 import { encodeBatch } from '../../src/persistence/codec.js';
 import { createRedisClient } from '../../src/persistence/client.js';
 import { KeySpace } from '../../src/persistence/keys.js';
@@ -11,7 +12,6 @@ import { silentLogger } from '../../src/logger.js';
 import type { ConnectionEvent } from '../../src/core/event.js';
 
 let redis: TestRedis;
-const open: ConnectionMonitor[] = [];
 
 beforeAll(async () => {
   redis = await startRedis();
@@ -19,16 +19,12 @@ beforeAll(async () => {
 afterAll(async () => {
   await redis.stop();
 });
+// The file's Redis, as the next test needs it: running and not paused. This runs before the
+// test's monitors close (onTestFinished comes after afterEach), so they close against a live Redis.
 afterEach(async () => {
   if (redis.isRunning) redis.resume();
-  await Promise.all(open.splice(0).map((m) => m.close()));
-  if (!redis.isRunning) await redis.restart();
+  else await redis.restart();
 });
-
-function track(m: ConnectionMonitor): ConnectionMonitor {
-  open.push(m);
-  return m;
-}
 
 async function snapshot(prefix: string, type: string): Promise<string> {
   const keys = new KeySpace(prefix, false).forType(type);
@@ -42,7 +38,7 @@ async function snapshot(prefix: string, type: string): Promise<string> {
 
 describe('persistence faults', () => {
   it('a hung Redis (SIGSTOP): flushes time out, the circuit opens, memory stays bounded; SIGCONT recovers', async () => {
-    const m = track(
+    const m = closeAfterTest(
       redisMonitor(redis.url, {
         socketTimeoutMs: 200,
         breakerFailures: 2,
@@ -59,7 +55,7 @@ describe('persistence faults', () => {
     const started = process.hrtime.bigint();
     for (let i = 0; i < 2_000; i++) m.recordEvent('supabase', { kind: 'response', durationMs: 3 });
     const recordNs = Number(process.hrtime.bigint() - started) / 2_000;
-    await waitFor(() => m.getStatus().persistence.circuit === 'open', 5_000, 10, 'circuit open');
+    await waitUntil(() => m.getStatus().persistence.circuit === 'open', 'circuit open');
     for (let i = 0; i < 2_000; i++) m.recordEvent('supabase', { kind: 'response', durationMs: 3 });
     const p = m.getStatus().persistence;
     expect(p.queueDepth).toBeLessThanOrEqual(500);
@@ -68,12 +64,7 @@ describe('persistence faults', () => {
     // recordEvent never waits on Redis: 2,000 calls while Redis hangs take microseconds each.
     expect(recordNs).toBeLessThan(200_000);
     redis.resume();
-    await waitFor(
-      () => m.getStatus().persistence.circuit === 'closed',
-      5_000,
-      10,
-      'circuit closed',
-    );
+    await waitUntil(() => m.getStatus().persistence.circuit === 'closed', 'circuit closed');
     await m.flush();
     const after = m.getStatus().persistence;
     expect(after.queueDepth).toBe(0);
@@ -89,69 +80,66 @@ describe('persistence faults', () => {
       logger: silentLogger,
     });
     const client = createRedisClient(options);
+    onTestFinished(() => client.disconnect());
     await client.connect();
-    try {
-      const keys = new KeySpace('cm_replay', false).forType('glm');
-      const now = Date.now();
-      const events: ConnectionEvent[] = Array.from({ length: 40 }, (_, i) => ({
-        id: `inst:boot:${1_000_000_000_000 + i}`,
-        type: 'glm',
-        kind: i % 4 === 0 ? 'error' : 'response',
-        timestamp: now - 120_000 + i * 3_000,
-        durationMs: i * 2.5,
-        error: i % 4 === 0 ? 'HTTP 500' : undefined,
-        instance: 'inst',
-      }));
-      const b = encodeBatch('glm', 'inst:boot:1', events);
-      const args = [
+    const keys = new KeySpace('cm_replay', false).forType('glm');
+    const now = Date.now();
+    const events: ConnectionEvent[] = Array.from({ length: 40 }, (_, i) => ({
+      id: `inst:boot:${1_000_000_000_000 + i}`,
+      type: 'glm',
+      kind: i % 4 === 0 ? 'error' : 'response',
+      timestamp: now - 120_000 + i * 3_000,
+      durationMs: i * 2.5,
+      error: i % 4 === 0 ? 'HTTP 500' : undefined,
+      instance: 'inst',
+    }));
+    const b = encodeBatch('glm', 'inst:boot:1', events);
+    const args = [
+      keys.events,
+      keys.stats,
+      keys.rollups,
+      keys.rollupIndex,
+      keys.batches,
+      b.batchId,
+      now,
+      86_400_000,
+      b.count,
+      ...b.pairs,
+      b.statsJson,
+      b.rollupsJson,
+    ];
+    expect(await client.cmWriteBatch(...args)).toBe(1);
+    const first = await snapshot('cm_replay', 'glm');
+    expect(await client.cmWriteBatch(...args)).toBe(0);
+    expect(await client.cmWriteBatch(...args)).toBe(0);
+    expect(await snapshot('cm_replay', 'glm')).toBe(first);
+    expect(Number(await redis.cli('HGET', keys.stats, 'events'))).toBe(40);
+    // A different batch id with new events does apply.
+    const b2 = encodeBatch('glm', 'inst:boot:2', [
+      { ...events[0], id: 'inst:boot:2000000000000' } as ConnectionEvent,
+    ]);
+    expect(
+      await client.cmWriteBatch(
         keys.events,
         keys.stats,
         keys.rollups,
         keys.rollupIndex,
         keys.batches,
-        b.batchId,
+        b2.batchId,
         now,
         86_400_000,
-        b.count,
-        ...b.pairs,
-        b.statsJson,
-        b.rollupsJson,
-      ];
-      expect(await client.cmWriteBatch(...args)).toBe(1);
-      const first = await snapshot('cm_replay', 'glm');
-      expect(await client.cmWriteBatch(...args)).toBe(0);
-      expect(await client.cmWriteBatch(...args)).toBe(0);
-      expect(await snapshot('cm_replay', 'glm')).toBe(first);
-      expect(Number(await redis.cli('HGET', keys.stats, 'events'))).toBe(40);
-      // A different batch id with new events does apply.
-      const b2 = encodeBatch('glm', 'inst:boot:2', [
-        { ...events[0], id: 'inst:boot:2000000000000' } as ConnectionEvent,
-      ]);
-      expect(
-        await client.cmWriteBatch(
-          keys.events,
-          keys.stats,
-          keys.rollups,
-          keys.rollupIndex,
-          keys.batches,
-          b2.batchId,
-          now,
-          86_400_000,
-          b2.count,
-          ...b2.pairs,
-          b2.statsJson,
-          b2.rollupsJson,
-        ),
-      ).toBe(1);
-      expect(Number(await redis.cli('HGET', keys.stats, 'events'))).toBe(41);
-    } finally {
-      client.disconnect();
-    }
+        b2.count,
+        ...b2.pairs,
+        b2.statsJson,
+        b2.rollupsJson,
+      ),
+    ).toBe(1);
+    expect(Number(await redis.cli('HGET', keys.stats, 'events'))).toBe(41);
   });
 
   it('retention: events older than the window are trimmed, every key has a TTL', async () => {
     const retentionMs = 60 * 60_000;
-    const m = track(redisMonitor(redis.url, { retentionMs, keyPrefix: 'cm_ret' }));
+    const m = closeAfterTest(redisMonitor(redis.url, { retentionMs, keyPrefix: 'cm_ret' }));
     await m.start();
     const now = Date.now();
     for (let i = 0; i < 10; i++)
@@ -181,6 +169,7 @@ describe('persistence faults', () => {
       ['--import', 'tsx', 'test/helpers/crash-child.ts', redis.url, prefix, '100', '200'],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
+    onTestFinished(() => void child.kill('SIGKILL')); // a no-op once the test has killed it
     let recorded = 0;
     let buffer = '';
     child.stdout.on('data', (d: Buffer) => {
@@ -189,7 +178,7 @@ describe('persistence faults', () => {
       buffer = lines.pop() ?? '';
       for (const l of lines) if (l.startsWith('recorded ')) recorded = Number(l.slice(9));
     });
-    await waitFor(() => recorded >= 3_000, 20_000, 10, 'child recording');
+    await waitUntil(() => recorded >= 3_000, 'child recording', { timeoutMs: 20_000 });
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
     const inRedis = Number(await redis.cli('ZCARD', `${prefix}:glm:events`));
@@ -204,12 +193,13 @@ describe('persistence faults', () => {
 
   it('start() is bounded when Redis accepts connections but never answers, and recovers once it does', async () => {
     const r = await startRedis();
-    const seed = track(redisMonitor(r.url, { keyPrefix: 'cm_stuck' }));
+    onTestFinished(() => r.stop());
+    const seed = closeAfterTest(redisMonitor(r.url, { keyPrefix: 'cm_stuck' }));
     await seed.start();
     for (let i = 0; i < 7; i++) seed.recordEvent('glm', { kind: 'response' });
     await seed.close();
     r.pause();
-    const m = track(
+    const m = closeAfterTest(
       redisMonitor(r.url, {
         keyPrefix: 'cm_stuck',
         connectTimeoutMs: 300,
@@ -217,22 +207,20 @@ describe('persistence faults', () => {
         breakerResetMs: 200,
       }),
     );
-    try {
-      const started = Date.now();
-      await m.start();
-      expect(Date.now() - started).toBeLessThan(3_000);
-      expect(m.getStatus().persistence).toMatchObject({ circuit: 'open', recovered: false });
-      m.recordEvent('glm', { kind: 'request' });
-      r.resume();
-      await waitFor(() => m.getStatus().persistence.recovered, 10_000, 20, 'late recovery');
-      await m.flush();
-      // Recovered exactly once: 7 from Redis + 1 recorded here.
-      expect(m.getStats('glm')?.events).toBe(8);
-      expect(m.getRecentEvents('glm', 100)).toHaveLength(8);
-    } finally {
-      r.resume();
-      await m.close();
-      await r.stop();
-    }
+    onTestFinished(() => r.resume()); // registered last, runs first: m must not close on a hung Redis
+    const started = Date.now();
+    await m.start();
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(m.getStatus().persistence).toMatchObject({ circuit: 'open', recovered: false });
+    m.recordEvent('glm', { kind: 'request' });
+    r.resume();
+    await waitUntil(() => m.getStatus().persistence.recovered, 'late recovery', {
+      timeoutMs: 10_000,
+      intervalMs: 20,
+    });
+    await m.flush();
+    // Recovered exactly once: 7 from Redis + 1 recorded here.
+    expect(m.getStats('glm')?.events).toBe(8);
+    expect(m.getRecentEvents('glm', 100)).toHaveLength(8);
   });
 });

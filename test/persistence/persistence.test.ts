@@ -1,11 +1,11 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startRedis, waitFor, type TestRedis } from '../helpers/redis-server.js';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
+import { startRedis, type TestRedis } from '../helpers/redis-server.js';
+import { waitUntil } from '../helpers/wait.js';
+import { closeAfterTest } from '../helpers/after-test.js';
 import { capturingLogger, redisMonitor, SEED_TYPES } from '../helpers/monitor.js';
-import type { ConnectionMonitor } from '../../src/monitor.js';
 import type { CircuitState } from '../../src/core/persistence.js';
 
 let redis: TestRedis;
-const open: ConnectionMonitor[] = [];
 const unhandled: unknown[] = [];
 const onUnhandled = (err: unknown) => unhandled.push(err);
 
@@ -17,21 +17,19 @@ afterAll(async () => {
   process.off('unhandledRejection', onUnhandled);
   await redis.stop();
 });
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((m) => m.close()));
-  if (!redis.isRunning) await redis.restart();
-  expect(unhandled).toEqual([]);
+beforeEach(() => {
+  // Registered before anything the test opens, so it runs last: once the test's monitors have
+  // closed, the file's Redis runs again for the next test and nothing was left unhandled.
+  onTestFinished(async () => {
+    if (!redis.isRunning) await redis.restart();
+    expect(unhandled).toEqual([]);
+  });
 });
-
-function track(m: ConnectionMonitor): ConnectionMonitor {
-  open.push(m);
-  return m;
-}
 
 describe('Redis persistence', () => {
   it('writes every event (ZCARD per type), recovers them all after a restart with equal stats', async () => {
     const prefix = 'cm_seed';
-    const m1 = track(redisMonitor(redis.url, { keyPrefix: prefix }));
+    const m1 = closeAfterTest(redisMonitor(redis.url, { keyPrefix: prefix }));
     await m1.start();
     expect(m1.getStatus().persistence).toMatchObject({
       enabled: true,
@@ -58,7 +56,7 @@ describe('Redis persistence', () => {
     const recentBefore = m1.getRecentEvents('glm', 50);
     await m1.close();
 
-    const m2 = track(redisMonitor(redis.url, { keyPrefix: prefix }));
+    const m2 = closeAfterTest(redisMonitor(redis.url, { keyPrefix: prefix }));
     await m2.start();
     expect(m2.getTypes()).toEqual([...SEED_TYPES].sort());
     for (const t of SEED_TYPES) {
@@ -81,7 +79,7 @@ describe('Redis persistence', () => {
   });
 
   it('keeps recording when Redis dies; opens after exactly breakerFailures failed flushes; closes when it returns and writes the queue', async () => {
-    const m = track(
+    const m = closeAfterTest(
       redisMonitor(redis.url, { breakerFailures: 3, breakerResetMs: 400, flushIntervalMs: 50 }),
     );
     const states: CircuitState[] = [];
@@ -93,7 +91,7 @@ describe('Redis persistence', () => {
     await m.flush();
     await redis.kill();
     for (let i = 0; i < 50; i++) m.recordEvent('redis', { kind: 'request', durationMs: i });
-    await waitFor(() => m.getStatus().persistence.circuit === 'open', 5_000, 10, 'circuit open');
+    await waitUntil(() => m.getStatus().persistence.circuit === 'open', 'circuit open');
     expect(failures).toEqual([1, 2, 3]);
     expect(states[0]).toBe('open');
     for (let i = 0; i < 50; i++) m.recordEvent('redis', { kind: 'response', durationMs: i });
@@ -102,12 +100,7 @@ describe('Redis persistence', () => {
 
     await redis.restart();
     const restartedAt = Date.now();
-    await waitFor(
-      () => m.getStatus().persistence.circuit === 'closed',
-      5_000,
-      10,
-      'circuit closed',
-    );
+    await waitUntil(() => m.getStatus().persistence.circuit === 'closed', 'circuit closed');
     // breakerResetMs + flushIntervalMs, plus scheduling slack.
     expect(Date.now() - restartedAt).toBeLessThan(400 + 50 + 500);
     await m.flush();
@@ -117,23 +110,23 @@ describe('Redis persistence', () => {
 
   it('starts in memory mode with the circuit open when Redis is down, recovers when it returns', async () => {
     const prefix = 'cm_late';
-    const seed = track(redisMonitor(redis.url, { keyPrefix: prefix }));
+    const seed = closeAfterTest(redisMonitor(redis.url, { keyPrefix: prefix }));
     await seed.start();
     for (let i = 0; i < 20; i++) seed.recordEvent('kimi', { kind: 'response', durationMs: 10 });
     await seed.close();
     await redis.kill();
-    const m = track(redisMonitor(redis.url, { keyPrefix: prefix, breakerResetMs: 300 }));
+    const m = closeAfterTest(redisMonitor(redis.url, { keyPrefix: prefix, breakerResetMs: 300 }));
     await m.start(); // must not throw
     expect(m.getStatus().persistence).toMatchObject({ circuit: 'open', recovered: false });
     for (let i = 0; i < 5; i++) m.recordEvent('kimi', { kind: 'error', error: 'down' });
     expect((await m.getHistoricalData({ type: 'kimi' })).source).toBe('memory');
     await redis.restart();
     await redis.cli('FLUSHALL'); // a restarted Redis kept nothing: write it again
-    const seed2 = track(redisMonitor(redis.url, { keyPrefix: prefix }));
+    const seed2 = closeAfterTest(redisMonitor(redis.url, { keyPrefix: prefix }));
     await seed2.start();
     for (let i = 0; i < 20; i++) seed2.recordEvent('kimi', { kind: 'response', durationMs: 10 });
     await seed2.close();
-    await waitFor(() => m.getStatus().persistence.recovered, 5_000, 10, 'late recovery');
+    await waitUntil(() => m.getStatus().persistence.recovered, 'late recovery');
     await m.flush();
     const s = m.getStats('kimi');
     expect(s?.events).toBe(25);
@@ -148,7 +141,7 @@ describe('Redis persistence', () => {
   it('drops exactly what does not fit: dropped == recorded − persisted', async () => {
     await redis.kill();
     const logger = capturingLogger();
-    const m = track(
+    const m = closeAfterTest(
       redisMonitor(redis.url, { maxQueueSize: 20, batchSize: 5, breakerResetMs: 200, logger }),
     );
     const dropped: number[] = [];
@@ -158,12 +151,7 @@ describe('Redis persistence', () => {
     for (let i = 0; i < recorded; i++) m.recordEvent('glm', { kind: 'request' });
     expect(m.getStatus().persistence.queueDepth).toBe(20);
     await redis.restart();
-    await waitFor(
-      () => m.getStatus().persistence.circuit === 'closed',
-      5_000,
-      10,
-      'circuit closed',
-    );
+    await waitUntil(() => m.getStatus().persistence.circuit === 'closed', 'circuit closed');
     await m.flush();
     const p = m.getStatus().persistence;
     const inRedis = Number(await redis.cli('ZCARD', `${m.options.keyPrefix}:glm:events`));
@@ -177,17 +165,15 @@ describe('Redis persistence', () => {
   });
 
   it('flushes as soon as batchSize events wait, without waiting for the timer', async () => {
-    const m = track(redisMonitor(redis.url, { batchSize: 10, flushIntervalMs: 60_000 }));
+    const m = closeAfterTest(redisMonitor(redis.url, { batchSize: 10, flushIntervalMs: 60_000 }));
     await m.start();
     const flushed: number[] = [];
     m.on('flushed', (f) => flushed.push(f.count));
     for (let i = 0; i < 25; i++) m.recordEvent('glm', { kind: 'request' });
-    await waitFor(
-      () => m.getStatus().persistence.persisted >= 20,
-      3_000,
-      5,
-      'size-triggered flush',
-    );
+    await waitUntil(() => m.getStatus().persistence.persisted >= 20, 'size-triggered flush', {
+      timeoutMs: 3_000,
+      intervalMs: 5,
+    });
     // Both full batches go out in one flush (two script calls of 10), the remainder waits.
     expect(flushed.reduce((a, b) => a + b, 0)).toBe(20);
     expect(m.getStatus().persistence.queueDepth).toBe(5);
@@ -200,28 +186,25 @@ describe('Redis persistence', () => {
       args: ['--requirepass', 'hunter2-secret'],
       password: 'hunter2-secret',
     });
-    try {
-      const logger = capturingLogger();
-      const url = `redis://:hunter2-secret@127.0.0.1:${secure.port}`;
-      const m = track(redisMonitor(url, { logger }));
-      await m.start();
-      m.recordEvent('glm', { kind: 'request' });
-      await m.flush();
-      expect(Number(await secure.cli('ZCARD', `${m.options.keyPrefix}:glm:events`))).toBe(1);
-      await secure.kill();
-      m.recordEvent('glm', { kind: 'request' });
-      await expect(m.flush()).rejects.toThrow();
-      const wrong = track(
-        redisMonitor(`redis://:wrong-password-x@127.0.0.1:${secure.port}`, { logger }),
-      );
-      await wrong.start();
-      const everything = JSON.stringify([m.getStatus(), wrong.getStatus(), logger.lines]);
-      expect(everything).not.toContain('hunter2');
-      expect(everything).not.toContain('wrong-password-x');
-      expect(m.getStatus().persistence.redisUrl).toContain('***');
-    } finally {
-      await secure.stop();
-    }
+    onTestFinished(() => secure.stop());
+    const logger = capturingLogger();
+    const url = `redis://:hunter2-secret@127.0.0.1:${secure.port}`;
+    const m = closeAfterTest(redisMonitor(url, { logger }));
+    await m.start();
+    m.recordEvent('glm', { kind: 'request' });
+    await m.flush();
+    expect(Number(await secure.cli('ZCARD', `${m.options.keyPrefix}:glm:events`))).toBe(1);
+    await secure.kill();
+    m.recordEvent('glm', { kind: 'request' });
+    await expect(m.flush()).rejects.toThrow();
+    const wrong = closeAfterTest(
+      redisMonitor(`redis://:wrong-password-x@127.0.0.1:${secure.port}`, { logger }),
+    );
+    await wrong.start();
+    const everything = JSON.stringify([m.getStatus(), wrong.getStatus(), logger.lines]);
+    expect(everything).not.toContain('hunter2');
+    expect(everything).not.toContain('wrong-password-x');
+    expect(m.getStatus().persistence.redisUrl).toContain('***');
   });
 
   it('close() drains what is queued without a prior flush, and keeps its deadline when Redis is down', async () => {
@@ -238,18 +221,14 @@ describe('Redis persistence', () => {
     await m.close(); // idempotent
 
     const hung = await startRedis();
+    onTestFinished(() => hung.stop()); // stop() resumes a paused server before it kills it
     const h = redisMonitor(hung.url, { socketTimeoutMs: 5_000, closeTimeoutMs: 300 });
-    try {
-      await h.start();
-      h.recordEvent('glm', { kind: 'request' });
-      hung.pause();
-      const started = Date.now();
-      await h.close();
-      expect(Date.now() - started).toBeLessThan(2_500);
-      expect(h.getStatus().state).toBe('closed');
-    } finally {
-      hung.resume();
-      await hung.stop();
-    }
+    await h.start();
+    h.recordEvent('glm', { kind: 'request' });
+    hung.pause();
+    const started = Date.now();
+    await h.close();
+    expect(Date.now() - started).toBeLessThan(2_500);
+    expect(h.getStatus().state).toBe('closed');
   });
 });

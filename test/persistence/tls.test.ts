@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startRedis, type TestRedis } from '../helpers/redis-server.js';
+import { closeAfterTest } from '../helpers/after-test.js';
 import { capturingLogger, redisMonitor } from '../helpers/monitor.js';
 
 let redis: TestRedis;
@@ -62,32 +63,28 @@ afterAll(async () => {
 describe('rediss:// (TLS) with a password', () => {
   it('persists over TLS and never shows the password', async () => {
     const logger = capturingLogger();
-    const m = redisMonitor(`rediss://:tls-secret-pw@localhost:${tlsPort}`, {
-      logger,
-      redisOptions: { tls: { ca } },
-    });
-    try {
-      await m.start();
-      expect(m.getStatus().persistence).toMatchObject({ circuit: 'closed', recovered: true });
-      for (let i = 0; i < 10; i++) m.recordEvent('supabase', { kind: 'response', durationMs: i });
-      await m.flush();
-      expect(Number(await redis.cli('ZCARD', `${m.options.keyPrefix}:supabase:events`))).toBe(10);
-      expect(m.getStatus().persistence.redisUrl).toBe(`rediss://:***@localhost:${tlsPort}`);
-      expect(JSON.stringify([m.getStatus(), logger.lines])).not.toContain('tls-secret-pw');
-    } finally {
-      await m.close();
-    }
+    const m = closeAfterTest(
+      redisMonitor(`rediss://:tls-secret-pw@localhost:${tlsPort}`, {
+        logger,
+        redisOptions: { tls: { ca } },
+      }),
+    );
+    await m.start();
+    expect(m.getStatus().persistence).toMatchObject({ circuit: 'closed', recovered: true });
+    for (let i = 0; i < 10; i++) m.recordEvent('supabase', { kind: 'response', durationMs: i });
+    await m.flush();
+    expect(Number(await redis.cli('ZCARD', `${m.options.keyPrefix}:supabase:events`))).toBe(10);
+    expect(m.getStatus().persistence.redisUrl).toBe(`rediss://:***@localhost:${tlsPort}`);
+    expect(JSON.stringify([m.getStatus(), logger.lines])).not.toContain('tls-secret-pw');
   });
 
   it('an untrusted certificate fails closed: memory mode, circuit open, no secret in the error', async () => {
     const logger = capturingLogger();
-    const m = redisMonitor(`rediss://:tls-secret-pw@localhost:${tlsPort}`, { logger });
-    try {
-      await m.start();
-      expect(m.getStatus().persistence.circuit).toBe('open');
-      expect(JSON.stringify([m.getStatus(), logger.lines])).not.toContain('tls-secret-pw');
-    } finally {
-      await m.close();
-    }
+    const m = closeAfterTest(
+      redisMonitor(`rediss://:tls-secret-pw@localhost:${tlsPort}`, { logger }),
+    );
+    await m.start();
+    expect(m.getStatus().persistence.circuit).toBe('open');
+    expect(JSON.stringify([m.getStatus(), logger.lines])).not.toContain('tls-secret-pw');
   });
 });

@@ -1,0 +1,92 @@
+/** A real Redis Cluster for a test file: fresh redis-server processes, all slots served. */
+import { createServer } from 'node:net';
+import { freePort, startRedis, type TestRedis } from './redis-server.js';
+import { waitUntil } from './wait.js';
+
+/** Hash slots in a Redis Cluster. */
+const SLOTS = 16_384;
+
+/**
+ * `count` different free ports for cluster nodes: Redis also listens on port + 10,000 (the
+ * cluster bus), so each port must be at most 55,535 and its bus port free as well.
+ */
+async function freeNodePorts(count: number): Promise<number[]> {
+  const ports: number[] = [];
+  while (ports.length < count) {
+    const port = await freePort();
+    const taken = ports.some((p) => p === port || p + 10_000 === port || p === port + 10_000);
+    if (port <= 55_535 && !taken && (await isFree(port + 10_000))) ports.push(port);
+  }
+  return ports;
+}
+
+async function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
+/** A running test cluster. */
+export interface TestRedisCluster {
+  /** The masters, in slot order. */
+  readonly nodes: readonly TestRedis[];
+  /** Every node as `{ host, port }`, as ioredis's `Cluster` and the monitor's `clusterNodes` take them. */
+  readonly startupNodes: { host: string; port: number }[];
+  /** Stops every node. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `masters` cluster-enabled servers, splits the slots between them as `redis-cli --cluster
+ * create` does, joins them and waits until every node reports `cluster_state:ok`.
+ */
+export async function startRedisCluster(masters: number): Promise<TestRedisCluster> {
+  const ports = await freeNodePorts(masters);
+  const started = await Promise.allSettled(
+    ports.map((port) =>
+      startRedis({
+        port,
+        args: ['--cluster-enabled', 'yes', '--cluster-announce-ip', '127.0.0.1'],
+      }),
+    ),
+  );
+  const nodes = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const stop = async () => {
+    await Promise.all(nodes.map((n) => n.stop()));
+  };
+  try {
+    const failed = started.find((s) => s.status === 'rejected');
+    if (failed) throw failed.reason;
+    // Node i serves the slots up to round((i + 1) × 16384 / masters − 1), as redis-cli splits them.
+    const lastSlot = (i: number) =>
+      i === masters - 1 ? SLOTS - 1 : Math.round(((i + 1) * SLOTS) / masters - 1);
+    await Promise.all(
+      nodes.map((n, i) => {
+        const first = i === 0 ? 0 : lastSlot(i - 1) + 1;
+        return n.cli('cluster', 'addslotsrange', String(first), String(lastSlot(i)));
+      }),
+    );
+    const [seed, ...others] = nodes;
+    for (const n of others) await seed?.cli('cluster', 'meet', '127.0.0.1', String(n.port));
+    await waitUntil(
+      async () => {
+        const infos = await Promise.all(nodes.map((n) => n.cli('cluster', 'info')));
+        return infos.every(
+          (i) => i.includes('cluster_state:ok') && i.includes(`cluster_known_nodes:${masters}`),
+        );
+      },
+      `cluster_state:ok on all ${masters} nodes`,
+      { timeoutMs: 20_000, intervalMs: 50 },
+    );
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return {
+    nodes,
+    startupNodes: nodes.map((n) => ({ host: '127.0.0.1', port: n.port })),
+    stop,
+  };
+}
