@@ -154,23 +154,3 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<TestR
   };
   return handle;
 }
-
-/**
- * Waits until `predicate()` is true, polling every `intervalMs`; throws after `timeoutMs`.
- *
- * @deprecated Use `waitUntil` from `./wait.js`. Kept only while test/server/persistence.test.ts
- * (being rewritten on another branch) still imports it: delete it when that file moves over.
- */
-export async function waitFor(
-  predicate: () => boolean | Promise<boolean>,
-  timeoutMs = 10_000,
-  intervalMs = 20,
-  what = 'condition',
-): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    if (await predicate()) return;
-    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-}

@@ -1,9 +1,9 @@
+import { waitUntil } from '../helpers/wait.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDemo } from '../../src/demo/index.js';
 import { silentLogger } from '../../src/logger.js';
 import { ConnectionMonitor } from '../../src/monitor.js';
 import { freePort, startRedis, type TestRedis } from '../helpers/redis-server.js';
-import { until } from './helpers.js';
 
 const TYPES = ['glm', 'kimi', 'redis', 'supabase', 'websocket'];
 let redis: TestRedis;
@@ -27,10 +27,10 @@ describe('demo traffic', () => {
     const demo = await startDemo(monitor, { redisUrl: redis.url });
     expect(demo.isRedisReachable).toBe(true);
     try {
-      await until(
+      await waitUntil(
         () => TYPES.every((t) => (monitor.getStats(t)?.events ?? 0) >= 3),
-        10_000,
         'events of all five types',
+        { timeoutMs: 10_000 },
       );
       const stats = monitor.getStats();
       expect(Object.keys(stats).sort()).toEqual(TYPES);
@@ -44,7 +44,9 @@ describe('demo traffic', () => {
       await demo.close();
       await monitor.close();
     }
-    await until(() => sockets() <= baseline, 5_000, 'demo sockets and servers closed');
+    await waitUntil(() => sockets() <= baseline, 'demo sockets and servers closed', {
+      timeoutMs: 5_000,
+    });
   });
 
   it('without a reachable Redis records redis connection errors and keeps the other types going', async () => {
@@ -53,13 +55,13 @@ describe('demo traffic', () => {
     const demo = await startDemo(monitor, { redisUrl: `redis://127.0.0.1:${await freePort()}` });
     try {
       expect(demo.isRedisReachable).toBe(false);
-      await until(
+      await waitUntil(
         () =>
           ['glm', 'kimi', 'supabase', 'websocket'].every(
             (t) => (monitor.getStats(t)?.events ?? 0) > 0,
           ),
-        10_000,
         'events of the other four types',
+        { timeoutMs: 10_000 },
       );
       const redisStats = monitor.getStats('redis');
       expect(redisStats?.errors).toBeGreaterThan(0);

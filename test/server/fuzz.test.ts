@@ -3,11 +3,12 @@
  * seed). The server must stay up, answer every message exactly once with well-formed JSON, never
  * answer 5xx, and keep its heap bounded.
  */
+import { waitUntil } from '../helpers/wait.js';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestClient, startServer, until, type TestServer } from './helpers.js';
+import { TestClient, startServer, type TestServer } from './helpers.js';
 
 const SEED = 20261126;
 const WS_MESSAGES = 8_000;
@@ -130,10 +131,10 @@ describe('fuzz', () => {
     const expected = clients.map(
       (_, k) => frames.filter((_, i) => i % clients.length === k).length,
     );
-    await until(
+    await waitUntil(
       () => clients.every((c, k) => answers(c) >= (expected[k] as number)),
-      30_000,
       'an answer to every fuzz message',
+      { timeoutMs: 30_000 },
     );
     for (const [k, c] of clients.entries()) {
       expect(c.malformed).toEqual([]);

@@ -156,16 +156,3 @@ export class TestClient {
     return this.closed;
   }
 }
-
-/** Polls `check` until it returns true or the deadline passes. */
-export async function until(
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 5_000,
-  what = 'condition',
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

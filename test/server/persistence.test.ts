@@ -1,9 +1,10 @@
 /** The service around a Redis-backed monitor: status, metrics and queries while Redis comes and goes. */
+import { waitUntil } from '../helpers/wait.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { monitorWebSocketServer } from '../../src/instrument/ws.js';
 import { capturingLogger, redisMonitor } from '../helpers/monitor.js';
-import { startRedis, waitFor, type TestRedis } from '../helpers/redis-server.js';
+import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { startServer } from './helpers.js';
 
 let redis: TestRedis;
@@ -56,14 +57,13 @@ describe('service with Redis persistence', () => {
 
       await redis.kill();
       monitor.recordEvent('glm', { kind: 'request' });
-      await waitFor(
+      await waitUntil(
         async () => {
           const s = (await json(`${url}/api/status`)) as { persistence: { circuit: string } };
           return s.persistence.circuit === 'open';
         },
-        5_000,
-        20,
         'circuit open in /api/status',
+        { timeoutMs: 5_000, intervalMs: 20 },
       );
       const down = await (await fetch(`${url}/metrics`)).text();
       expect(gauge(down, 'connection_monitor_circuit_state')).toBe(2);
@@ -76,16 +76,15 @@ describe('service with Redis persistence', () => {
       expect(fallback.points.reduce((n, p) => n + p.events, 0)).toBe(41);
 
       await redis.restart();
-      await waitFor(
+      await waitUntil(
         async () => {
           const s = (await json(`${url}/api/status`)) as {
             persistence: { circuit: string; queueDepth: number };
           };
           return s.persistence.circuit === 'closed' && s.persistence.queueDepth === 0;
         },
-        5_000,
-        20,
         'circuit closed and queue written',
+        { timeoutMs: 5_000, intervalMs: 20 },
       );
       const all = JSON.stringify([await json(`${url}/api/status`), down, logger.lines]);
       expect(all).not.toContain('svc-secret-pw');

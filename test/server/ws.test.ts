@@ -1,6 +1,7 @@
+import { waitUntil } from '../helpers/wait.js';
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestClient, startServer, until, type Message, type TestServer } from './helpers.js';
+import { TestClient, startServer, type Message, type TestServer } from './helpers.js';
 
 let t: TestServer;
 
@@ -134,7 +135,7 @@ describe('WebSocket subscriptions', () => {
           s.monitor.recordEvent('burst', { kind: 'response', durationMs: i });
         let delivered = 0;
         let dropped = 0;
-        await until(
+        await waitUntil(
           () => {
             const seen = c.messages.slice(start);
             delivered = seen.filter((m) => m.type === 'event').length;
@@ -143,8 +144,8 @@ describe('WebSocket subscriptions', () => {
               .reduce((n, m) => n + (m.dropped as number), 0);
             return delivered + dropped >= 1000;
           },
-          5_000,
           'every event delivered or counted as dropped',
+          { timeoutMs: 5_000 },
         );
         expect(delivered + dropped).toBe(1000);
         expect(delivered).toBeGreaterThan(0);
@@ -193,11 +194,9 @@ describe('WebSocket subscriptions', () => {
           }
           await new Promise((r) => setImmediate(r));
         }
-        await until(
-          async () => (await serverInfo(s)).wsConnections === 1,
-          10_000,
-          'raw client gone',
-        );
+        await waitUntil(async () => (await serverInfo(s)).wsConnections === 1, 'raw client gone', {
+          timeoutMs: 10_000,
+        });
         raw.socket.destroy();
         await raw.closed;
         // The reading client is still served.
@@ -226,7 +225,9 @@ describe('WebSocket subscriptions', () => {
         s.url,
         Array.from({ length: 60 }, () => ask),
       );
-      await until(async () => (await serverInfo(s)).wsConnections === 0, 20_000, 'cut off');
+      await waitUntil(async () => (await serverInfo(s)).wsConnections === 0, 'cut off', {
+        timeoutMs: 20_000,
+      });
     } finally {
       raw?.socket.destroy();
       await s.close();
@@ -357,7 +358,7 @@ describe('WebSocket bad input', () => {
     try {
       await withClient(async (c) => {
         for (let i = 0; i < 30; i++) c.send({ type: 'status', id: i });
-        await until(() => c.messages.length >= 30, 5_000, '30 answers');
+        await waitUntil(() => c.messages.length >= 30, '30 answers', { timeoutMs: 5_000 });
         const limited = c.messages.filter(
           (m) => m.type === 'error' && m.code === 'CM_ERR_RATE_LIMITED',
         );
@@ -366,7 +367,7 @@ describe('WebSocket bad input', () => {
         expect(answered.length).toBeLessThan(15);
         expect(limited.length).toBe(30 - answered.length);
         // Tokens refill at 5/s: a request half a second later is served.
-        await until(() => false, 400).catch(() => undefined);
+        await waitUntil(() => false, 'condition', { timeoutMs: 400 }).catch(() => undefined);
         expect(await c.request({ type: 'status' }, 5_000)).toMatchObject({ type: 'status' });
       }, s);
     } finally {
