@@ -54,8 +54,43 @@ export const MAX_METADATA_KEY_LENGTH = 64;
 export const MAX_METADATA_VALUE_LENGTH = 1024;
 /** Most characters of metadata keys plus string values together. */
 export const MAX_METADATA_TOTAL_LENGTH = 8192;
-/** Largest accepted timestamp (year 275760, the end of JavaScript dates). */
-export const MAX_TIMESTAMP = 8.64e15;
+/**
+ * Largest accepted `durationMs`: 365 days. Bounded so that every sum of durations stays finite
+ * and exact enough (2^53 events at this bound sum to ~3e26 ms, far below 1.8e308).
+ */
+export const MAX_DURATION_MS = 365 * 86_400_000;
+
+/** Bytes of one ring slot (4 numbers, 4 references), the fixed part of an event's estimate. */
+const SLOT_BYTES = 64;
+/** Estimated heap bytes of a string of `n` characters. */
+const stringBytes = (n: number): number => 24 + n;
+
+/**
+ * Estimated heap bytes an event holds in memory: its ring slot, its error text and its metadata
+ * object. An estimate of V8's layout (documented as such), used to bound memory, not to report it
+ * to the byte.
+ */
+export function estimateEventBytes(
+  error: string | undefined,
+  metadata: Metadata | undefined,
+): number {
+  let bytes = SLOT_BYTES;
+  if (error !== undefined) bytes += stringBytes(error.length);
+  if (metadata !== undefined) {
+    bytes += 32;
+    for (const key in metadata) {
+      const v = metadata[key];
+      bytes += 24 + key.length + (typeof v === 'string' ? stringBytes(v.length) : 8);
+    }
+  }
+  return bytes;
+}
+
+/** Estimated heap bytes of a recovered event kept as its stored JSON (parsed on first read). */
+export function estimateStoredBytes(json: string): number {
+  // Twice the text: once parsed, the object takes about as much again as its JSON.
+  return SLOT_BYTES + 2 * stringBytes(json.length);
+}
 
 /** Kinds that make an event an error (so does carrying `error`). */
 export const ERROR_KINDS: readonly string[] = ['error', 'timeout'];
@@ -97,23 +132,37 @@ export function assertName(
   }
 }
 
-/** Validates a duration: finite and ≥ 0. */
+/** Validates a duration: a number of milliseconds from 0 to {@link MAX_DURATION_MS}. */
 export function checkDuration(value: unknown): number | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw invalid('durationMs', value, 'must be a finite number ≥ 0 (milliseconds)');
+  if (typeof value !== 'number' || !(value >= 0 && value <= MAX_DURATION_MS)) {
+    throw invalid(
+      'durationMs',
+      value,
+      `must be a finite number ≥ 0 (milliseconds), at most ${MAX_DURATION_MS} (365 days)`,
+    );
   }
   return value;
 }
 
-/** Validates a timestamp; returns integer epoch ms. */
-export function checkTimestamp(value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
+/**
+ * Validates a timestamp against the accepted window [`oldest`, `newest`] (the retention behind
+ * now, the allowed clock skew ahead of it); returns integer epoch ms.
+ */
+export function checkTimestamp(value: unknown, oldest: number, newest: number): number {
   const ms = value instanceof Date ? value.getTime() : value;
-  if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0 || ms > MAX_TIMESTAMP) {
-    throw invalid('timestamp', ms, 'must be Unix epoch milliseconds, a finite number ≥ 0');
+  if (typeof ms !== 'number' || !Number.isFinite(ms)) {
+    throw invalid('timestamp', ms, 'must be Unix epoch milliseconds (a finite number) or a Date');
   }
-  return Math.floor(ms);
+  const t = Math.floor(ms);
+  if (t < oldest || t > newest) {
+    throw invalid(
+      'timestamp',
+      ms,
+      `must be within the accepted window ${new Date(oldest).toISOString()} … ${new Date(newest).toISOString()} (the retention before now, the allowed clock skew after it)`,
+    );
+  }
+  return t;
 }
 
 /** Normalises an error: Error → message, truncated to {@link MAX_ERROR_LENGTH}. */

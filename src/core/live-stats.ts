@@ -46,6 +46,17 @@ export class LiveStats {
   private readonly totals: Aggregate = emptyAggregate(new Float64Array(HISTOGRAM_BUCKETS));
   private readonly rateSecond = new Float64Array(RATE_WINDOW_S).fill(-1);
   private readonly rateCount = new Float64Array(RATE_WINDOW_S);
+  private distinctKinds = 0;
+
+  /** Distinct kinds counted so far. */
+  get kindCount(): number {
+    return this.distinctKinds;
+  }
+
+  /** True when `kind` was counted before. */
+  hasKind(kind: string): boolean {
+    return this.totals.kinds[kind] !== undefined;
+  }
 
   /** Adds one event; `bucket` is `bucketIndex(durationMs)` (ignored without a duration). */
   add(
@@ -55,6 +66,7 @@ export class LiveStats {
     durationMs: number | undefined,
     bucket: number,
   ): void {
+    if (this.totals.kinds[kind] === undefined) this.distinctKinds++;
     addEvent(this.totals, kind, timestamp, isError, durationMs, bucket);
     this.addToRate(timestamp);
   }
@@ -62,6 +74,7 @@ export class LiveStats {
   /** Adds recovered totals (from Redis) to these stats. */
   addTotals(t: Aggregate): void {
     mergeAggregate(this.totals, t);
+    this.distinctKinds = Object.keys(this.totals.kinds).length;
   }
 
   /** Counts an event toward the current rate (recovered ones get their totals from `addTotals`). */

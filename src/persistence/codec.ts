@@ -13,7 +13,7 @@ import {
 } from '../core/aggregate.js';
 import type { ConnectionEvent } from '../core/event.js';
 import { isErrorEvent } from '../core/event.js';
-import { bucketIndex } from '../core/histogram.js';
+import { HISTOGRAM_BUCKETS, bucketIndex } from '../core/histogram.js';
 import { minuteOf } from '../core/time-series.js';
 
 /** Short JSON keys of an aggregate (rollup hash fields, batch deltas). */
@@ -112,7 +112,10 @@ export function decodeRollup(json: string): Rollup {
   return { t: w.t, ...decodeAggregate(w) };
 }
 
-/** Reads a stats hash (HGETALL as a flat list or object) into an aggregate; null when empty. */
+/**
+ * Reads a stats hash (HGETALL as a flat list or object) into an aggregate; null when empty.
+ * Throws naming the field when a value is not a number or the histogram does not parse.
+ */
 export function decodeStats(flat: readonly string[] | Record<string, string>): Aggregate | null {
   const h: Record<string, string> = Array.isArray(flat)
     ? {}
@@ -121,24 +124,42 @@ export function decodeStats(flat: readonly string[] | Record<string, string>): A
     for (let i = 0; i + 1 < flat.length; i += 2) h[flat[i] as string] = flat[i + 1] as string;
   const F = STATS_FIELDS;
   if (h[F.events] === undefined) return null;
-  const num = (v: string | undefined): number | null => (v === undefined ? null : Number(v));
+  const num = (field: string): number | null => {
+    const v = h[field];
+    if (v === undefined) return null;
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n)) throw new Error(`field ${field} is not a number`);
+    return n;
+  };
   const a = emptyAggregate();
-  for (const [k, v] of Object.entries(h))
-    if (k.startsWith(F.kinds)) a.kinds[k.slice(2)] = Number(v);
+  for (const k of Object.keys(h))
+    if (k.startsWith(F.kinds)) a.kinds[k.slice(F.kinds.length)] = num(k) ?? 0;
   const histJson = h[F.hist];
   if (histJson !== undefined) {
-    const stored = JSON.parse(histJson) as Record<string, number>;
-    for (const b in stored) a.hist[Number(b)] = stored[b] ?? 0;
+    const stored = JSON.parse(histJson) as unknown;
+    if (typeof stored !== 'object' || stored === null)
+      throw new Error(`field ${F.hist} is not a histogram`);
+    for (const [b, c] of Object.entries(stored)) {
+      const i = Number(b);
+      if (typeof c !== 'number' || !Number.isFinite(c) || !isBucket(i)) {
+        throw new Error(`field ${F.hist} is not a histogram`);
+      }
+      a.hist[i] = c;
+    }
   }
-  a.events = Number(h[F.events]);
-  a.errors = num(h[F.errors]) ?? 0;
-  a.durSum = num(h[F.durSum]) ?? 0;
-  a.durCount = num(h[F.durCount]) ?? 0;
-  a.durMin = num(h[F.durMin]);
-  a.durMax = num(h[F.durMax]);
-  a.firstAt = num(h[F.firstAt]);
-  a.lastAt = num(h[F.lastAt]);
+  a.events = num(F.events) ?? 0;
+  a.errors = num(F.errors) ?? 0;
+  a.durSum = num(F.durSum) ?? 0;
+  a.durCount = num(F.durCount) ?? 0;
+  a.durMin = num(F.durMin);
+  a.durMax = num(F.durMax);
+  a.firstAt = num(F.firstAt);
+  a.lastAt = num(F.lastAt);
   return a;
+}
+
+function isBucket(i: number): boolean {
+  return Number.isInteger(i) && i >= 0 && i < HISTOGRAM_BUCKETS;
 }
 
 /** Everything one type's batch sends to the write script. */
