@@ -21,12 +21,16 @@ export class ProblemLog {
     private readonly logger: Logger,
   ) {}
 
-  /** Records (or counts again) a problem; `count` events or items are affected by it. */
+  /**
+   * Records (or counts again) a problem; `count` events or items are affected by it. One problem
+   * per (type, key) — its reason the latest — or per (type, reason) when no key is known.
+   */
   add(type: string, reason: string, count: number, key?: string): void {
-    const id = `${type}\u0000${key ?? ''}\u0000${reason}`;
+    const id = `${type}\u0000${key === undefined ? `\u0000${reason}` : key}`;
     const existing = this.problems.get(id);
     if (existing !== undefined) {
       existing.count += count;
+      existing.reason = reason;
       return;
     }
     if (this.problems.size >= MAX_PROBLEMS) {

@@ -86,11 +86,13 @@ export class Recovery {
   private async listAndRecover(): Promise<void> {
     const started = this.options.clock.now();
     const list = await this.reader.types(this.options.maxTypes);
-    for (const name of list.invalid) {
+    if (list.invalid.length > 0) {
+      const shown = list.invalid.slice(0, 5).map((n) => JSON.stringify(n.slice(0, 80)));
+      const more = list.invalid.length > 5 ? ` and ${list.invalid.length - 5} more` : '';
       this.problems.add(
         '*',
-        `invalid type name ${JSON.stringify(name.slice(0, 80))} in the types set; skipped`,
-        1,
+        `invalid type names in the types set were skipped: ${shown.join(', ')}${more}`,
+        list.invalid.length,
         this.options.typesKey,
       );
     }
