@@ -65,7 +65,10 @@ export type WireAggregate = {
   h: Record<string, number>;
 };
 
-/** The wire form of an aggregate (or a rollup, with its `t`). */
+/**
+ * The wire form of an aggregate, or of a rollup: with its `t` and without first/last (a rollup's
+ * bucket says when; nothing reads the times inside it).
+ */
 export function encodeAggregate(a: Aggregate | Rollup): WireAggregate {
   const hist: Record<string, number> = {};
   for (const b in a.hist) {
@@ -80,9 +83,12 @@ export function encodeAggregate(a: Aggregate | Rollup): WireAggregate {
     dc: a.durCount,
     h: hist,
   };
-  if ('t' in a) out.t = a.t;
   if (a.durMin !== null) out.dmin = a.durMin;
   if (a.durMax !== null) out.dmax = a.durMax;
+  if ('t' in a) {
+    out.t = a.t;
+    return out;
+  }
   if (a.firstAt !== null) out.f = a.firstAt;
   if (a.lastAt !== null) out.l = a.lastAt;
   return out;
@@ -171,7 +177,10 @@ export interface EncodedBatch {
   readonly pairs: (string | number)[];
   /** The batch's aggregate, wire form. */
   readonly statsJson: string;
-  /** The batch's minute rollups, wire form (array). */
+  /**
+   * The batch's minute rollups, wire form (array); or, when every event falls in one minute (the
+   * usual case), just that minute's start: its rollup is then the batch's aggregate, sent once.
+   */
   readonly rollupsJson: string;
 }
 
@@ -206,7 +215,10 @@ export function encodeBatch(
     count: events.length,
     pairs,
     statsJson: JSON.stringify(encodeAggregate(totals)),
-    rollupsJson: JSON.stringify([...minutes.values()].map(encodeAggregate)),
+    rollupsJson:
+      minutes.size === 1
+        ? String(minutes.keys().next().value)
+        : JSON.stringify([...minutes.values()].map(encodeAggregate)),
   };
 }
 

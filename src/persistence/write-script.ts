@@ -13,7 +13,8 @@
  *
  * KEYS: events, stats, rollups, rollupIndex, batches.
  * ARGV: batchId, nowMs, retentionMs, n, then n (score, member) pairs, then the stats delta JSON,
- * then the rollup deltas JSON (array). Returns 1 when applied, 0 when the batch id was seen.
+ * then the rollup deltas JSON (array), or the minute start when the batch falls in one minute.
+ * Returns 1 when applied, 0 when the batch id was seen.
  */
 import { MINUTE_MS } from '../core/time-series.js';
 import { STATS_FIELDS as S, WIRE_KEYS as W } from './codec.js';
@@ -25,6 +26,8 @@ const INTEGER_STATS = [S.events, S.errors, S.durCount];
 const NUMBER_STATS = [S.durSum, S.durMin, S.durMax, S.firstAt, S.lastAt];
 /** The stats fields read before a write, in HMGET order. */
 const READ_STATS: readonly string[] = [...INTEGER_STATS, ...NUMBER_STATS, S.hist];
+/** Arguments per ZADD (score, member pairs): below Lua's `unpack` limit of 8,000 values. */
+const ZADD_CHUNK = 7_990;
 /** Lua index (1-based) of a stats field in the HMGET reply. */
 const at = (field: string): number => READ_STATS.indexOf(field) + 1;
 
@@ -34,22 +37,44 @@ local events, stats, rollups, rindex, batches = KEYS[1], KEYS[2], KEYS[3], KEYS[
 
 local function corrupt(key, why) return redis.error_reply('${SCRIPT_CORRUPT} ' .. key .. ' ' .. why) end
 local function invalid(why) return redis.error_reply('${SCRIPT_INVALID} ' .. why) end
-local function finite(v) return type(v) == 'number' and v == v and v > -math.huge and v < math.huge end
-local function count(v) return finite(v) and v >= 0 end
-local function whole(v) return count(v) and math.floor(v) == v end
+-- Checks are written inline (no helper call per value): a Lua call costs more than the check.
+local huge = math.huge
+local function finite(v) return type(v) == 'number' and v > -huge and v < huge end
+local function count(v) return type(v) == 'number' and v >= 0 and v < huge end
+local function whole(v) return type(v) == 'number' and v >= 0 and v < huge and v % 1 == 0 end
+-- Every value a finite count.
 local function counts(t)
   if type(t) ~= 'table' then return false end
-  for _, c in pairs(t) do if not count(c) then return false end end
+  for _, c in pairs(t) do
+    if type(c) ~= 'number' or not (c >= 0 and c < huge) then return false end
+  end
   return true
 end
--- An aggregate in the wire form: counts, durations, first/last, kinds and histogram.
-local function aggregate(a)
+-- Only the entries of stored table t that delta d adds to must be numbers.
+local function addable(t, d)
+  if type(t) ~= 'table' then return false end
+  for key, _ in pairs(d) do
+    local v = t[key]
+    if v ~= nil and type(v) ~= 'number' then return false end
+  end
+  return true
+end
+-- The scalar fields of an aggregate in the wire form.
+local function scalars(a)
   if type(a) ~= 'table' then return false end
   if not (whole(a.${W.events}) and whole(a.${W.errors}) and count(a.${W.durSum}) and whole(a.${W.durCount})) then return false end
   if a.${W.durCount} > 0 and not (count(a.${W.durMin}) and count(a.${W.durMax})) then return false end
   if a.${W.firstAt} ~= nil and not finite(a.${W.firstAt}) then return false end
   if a.${W.lastAt} ~= nil and not finite(a.${W.lastAt}) then return false end
-  return counts(a.${W.kinds}) and counts(a.${W.hist})
+  return true
+end
+-- A delta (our input): every field checked.
+local function delta(a)
+  return scalars(a) and counts(a.${W.kinds}) and counts(a.${W.hist})
+end
+-- A stored aggregate about to receive delta d: its scalars and what d adds to.
+local function receives(r, d)
+  return scalars(r) and addable(r.${W.kinds}, d.${W.kinds}) and addable(r.${W.hist}, d.${W.hist})
 end
 local function decode(text)
   local ok, v = pcall(cjson.decode, text)
@@ -69,80 +94,108 @@ local now, retention, n = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]
 if not (finite(now) and count(retention) and whole(n)) then return invalid('header (now, retention, count)') end
 local last = 4 + 2 * n
 if #ARGV ~= last + 2 then return invalid('argument count') end
-for i = 5, last, 2 do
-  if not finite(tonumber(ARGV[i])) then return invalid('event score ' .. tostring(ARGV[i])) end
+-- Scores are whole epoch milliseconds. A batch that fits one ZADD (its first write) needs no loop:
+-- ZADD refuses a score that is not a number for the whole command. A longer one is checked first.
+if 2 * n > ${ZADD_CHUNK} then
+  local find = string.find
+  for i = 5, last, 2 do
+    local v = ARGV[i]
+    if #v > 16 or not find(v, '^%d+$') then return invalid('event score ' .. v) end
+  end
 end
 local s = decode(ARGV[last + 1])
-if not aggregate(s) or s.${W.events} ~= n then return invalid('stats delta') end
-local deltas = decode(ARGV[last + 2])
-if type(deltas) ~= 'table' then return invalid('rollup deltas') end
-for _, d in ipairs(deltas) do
-  if not (aggregate(d) and finite(d.t)) then return invalid('rollup delta') end
+if not delta(s) or s.${W.events} ~= n then return invalid('stats delta') end
+-- The rollup deltas, or the one minute of a batch that falls in one minute: its delta is then
+-- the stats delta (without first/last, which rollups do not keep).
+local deltas
+local minute = tonumber(ARGV[last + 2])
+if minute then
+  if not finite(minute) then return invalid('rollup minute') end
+  deltas = { {
+    t = minute, ${W.events} = s.${W.events}, ${W.errors} = s.${W.errors}, ${W.kinds} = s.${W.kinds},
+    ${W.durSum} = s.${W.durSum}, ${W.durCount} = s.${W.durCount}, ${W.durMin} = s.${W.durMin},
+    ${W.durMax} = s.${W.durMax}, ${W.hist} = s.${W.hist},
+  } }
+else
+  deltas = decode(ARGV[last + 2])
+  if type(deltas) ~= 'table' then return invalid('rollup deltas') end
+  for _, d in ipairs(deltas) do
+    if not (delta(d) and finite(d.t)) then return invalid('rollup delta') end
+  end
 end
 
-local statNames = { ${READ_STATS.map((f) => `'${f}'`).join(', ')} }
-local kindNames = {}
-for k, _ in pairs(s.${W.kinds}) do kindNames[#kindNames + 1] = '${S.kinds}' .. k end
-local cur = redis.call('HMGET', stats, unpack(statNames))
-for i = 1, ${INTEGER_STATS.length} do
-  if cur[i] and not whole(tonumber(cur[i])) then return corrupt(stats, 'field ' .. statNames[i] .. ' is not a whole number') end
-end
-for i = ${INTEGER_STATS.length + 1}, ${INTEGER_STATS.length + NUMBER_STATS.length} do
-  if cur[i] and not finite(tonumber(cur[i])) then return corrupt(stats, 'field ' .. statNames[i] .. ' is not a number') end
+-- One HMGET: the totals, the histogram and the count of every kind of the batch.
+local names = { ${READ_STATS.map((f) => `'${f}'`).join(', ')} }
+for k, _ in pairs(s.${W.kinds}) do names[#names + 1] = '${S.kinds}' .. k end
+local cur = redis.call('HMGET', stats, unpack(names))
+for i = 1, #names do
+  local v = cur[i]
+  if v and i ~= ${at(S.hist)} then
+    v = tonumber(v)
+    if not (v and v > -huge and v < huge and (i > ${INTEGER_STATS.length} and i <= ${INTEGER_STATS.length + NUMBER_STATS.length} or v % 1 == 0)) then
+      return corrupt(stats, 'field ' .. names[i] .. ' is not a number')
+    end
+    cur[i] = v
+  end
 end
 local hist = {}
 local histText = cur[${at(S.hist)}]
 if histText then
   hist = decode(histText)
-  if not counts(hist) then return corrupt(stats, 'field ${S.hist} is not a JSON histogram') end
-end
-if #kindNames > 0 then
-  local kinds = redis.call('HMGET', stats, unpack(kindNames))
-  for i, v in ipairs(kinds) do
-    if v and not whole(tonumber(v)) then return corrupt(stats, 'field ' .. kindNames[i] .. ' is not a whole number') end
-  end
+  if not addable(hist, s.${W.hist}) then return corrupt(stats, 'field ${S.hist} is not a JSON histogram') end
 end
 local stored = {}
 for i, d in ipairs(deltas) do
   local text = redis.call('HGET', rollups, tostring(d.t))
   if text then
     local r = decode(text)
-    if not aggregate(r) then return corrupt(rollups, 'field ' .. tostring(d.t) .. ' is not a rollup') end
+    if not receives(r, d) then return corrupt(rollups, 'field ' .. tostring(d.t) .. ' is not a rollup') end
     stored[i] = r
   end
 end
 
 -- Phase 2: write. Nothing below can fail.
-local i = 5
-while i <= last do
-  local j = math.min(i + 999, last)
-  redis.call('ZADD', events, unpack(ARGV, i, j))
-  i = j + 1
+local from = 5
+while from <= last do
+  local to = math.min(from + ${ZADD_CHUNK - 1}, last)
+  redis.call('ZADD', events, unpack(ARGV, from, to))
+  from = to + 1
 end
-redis.call('HINCRBY', stats, '${S.events}', s.${W.events})
-if s.${W.errors} > 0 then redis.call('HINCRBY', stats, '${S.errors}', s.${W.errors}) end
-for k, c in pairs(s.${W.kinds}) do redis.call('HINCRBY', stats, '${S.kinds}' .. k, c) end
-local set = {}
+-- The totals in one HSET: new values computed here from what phase 1 read (counts stay exact
+-- up to 2^53; the sum keeps 17 significant digits, like HINCRBYFLOAT).
+local fmt = string.format
+local set = {
+  '${S.events}', fmt('%d', (cur[${at(S.events)}] or 0) + s.${W.events}),
+  '${S.errors}', fmt('%d', (cur[${at(S.errors)}] or 0) + s.${W.errors}),
+}
+local i = ${READ_STATS.length}
+for k, c in pairs(s.${W.kinds}) do
+  i = i + 1
+  set[#set + 1] = names[i]
+  set[#set + 1] = fmt('%d', (cur[i] or 0) + c)
+end
 local function lower(field, value, old)
   if value ~= nil and (not old or value < old) then set[#set + 1] = field; set[#set + 1] = value end
 end
 local function higher(field, value, old)
   if value ~= nil and (not old or value > old) then set[#set + 1] = field; set[#set + 1] = value end
 end
-lower('${S.firstAt}', s.${W.firstAt}, tonumber(cur[${at(S.firstAt)}]))
-higher('${S.lastAt}', s.${W.lastAt}, tonumber(cur[${at(S.lastAt)}]))
+lower('${S.firstAt}', s.${W.firstAt}, cur[${at(S.firstAt)}])
+higher('${S.lastAt}', s.${W.lastAt}, cur[${at(S.lastAt)}])
 if s.${W.durCount} > 0 then
-  redis.call('HINCRBYFLOAT', stats, '${S.durSum}', s.${W.durSum})
-  redis.call('HINCRBY', stats, '${S.durCount}', s.${W.durCount})
-  lower('${S.durMin}', s.${W.durMin}, tonumber(cur[${at(S.durMin)}]))
-  higher('${S.durMax}', s.${W.durMax}, tonumber(cur[${at(S.durMax)}]))
+  set[#set + 1] = '${S.durSum}'
+  set[#set + 1] = fmt('%.17g', (cur[${at(S.durSum)}] or 0) + s.${W.durSum})
+  set[#set + 1] = '${S.durCount}'
+  set[#set + 1] = fmt('%d', (cur[${at(S.durCount)}] or 0) + s.${W.durCount})
+  lower('${S.durMin}', s.${W.durMin}, cur[${at(S.durMin)}])
+  higher('${S.durMax}', s.${W.durMax}, cur[${at(S.durMax)}])
   -- The latency histogram is one JSON field ({bucket: count}): one read and one write per batch
   -- instead of one HINCRBY per bucket.
   for b, c in pairs(s.${W.hist}) do hist[b] = (hist[b] or 0) + c end
   set[#set + 1] = '${S.hist}'
   set[#set + 1] = cjson.encode(hist)
 end
-if #set > 0 then redis.call('HSET', stats, unpack(set)) end
+redis.call('HSET', stats, unpack(set))
 
 for i, d in ipairs(deltas) do
   local r = stored[i]
@@ -157,8 +210,6 @@ for i, d in ipairs(deltas) do
       r.${W.durCount} = r.${W.durCount} + d.${W.durCount}
       for b, c in pairs(d.${W.hist}) do r.${W.hist}[b] = (r.${W.hist}[b] or 0) + c end
     end
-    if d.${W.firstAt} and (not r.${W.firstAt} or d.${W.firstAt} < r.${W.firstAt}) then r.${W.firstAt} = d.${W.firstAt} end
-    if d.${W.lastAt} and (not r.${W.lastAt} or d.${W.lastAt} > r.${W.lastAt}) then r.${W.lastAt} = d.${W.lastAt} end
   else
     r = d
   end
