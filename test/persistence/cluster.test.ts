@@ -6,40 +6,24 @@
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisMonitor, SEED_TYPES } from '../helpers/monitor.js';
-import { startRedis, waitFor, type TestRedis } from '../helpers/redis-server.js';
+import calculateSlot from 'cluster-key-slot';
+import { startCluster, type TestCluster } from '../helpers/cluster.js';
+import { waitFor, type TestRedis } from '../helpers/redis-server.js';
 
+let cluster: TestCluster;
 let nodes: TestRedis[] = [];
 
 beforeAll(async () => {
-  nodes = await Promise.all(
-    [0, 1, 2].map(() =>
-      startRedis({ args: ['--cluster-enabled', 'yes', '--cluster-announce-ip', '127.0.0.1'] }),
-    ),
-  );
-  const ranges = [
-    ['0', '5460'],
-    ['5461', '10922'],
-    ['10923', '16383'],
-  ];
-  await Promise.all(
-    nodes.map((n, i) => n.cli('cluster', 'addslotsrange', ...(ranges[i] as string[]))),
-  );
-  for (const n of nodes.slice(1))
-    await nodes[0]?.cli('cluster', 'meet', '127.0.0.1', String(n.port));
-  await waitFor(
-    async () => {
-      const infos = await Promise.all(nodes.map((n) => n.cli('cluster', 'info')));
-      return infos.every(
-        (i) => i.includes('cluster_state:ok') && i.includes('cluster_known_nodes:3'),
-      );
-    },
-    20_000,
-    50,
-    'cluster_state:ok on all three nodes',
-  );
+  cluster = await startCluster([
+    '--cluster-node-timeout',
+    '1000',
+    '--cluster-require-full-coverage',
+    'no',
+  ]);
+  nodes = cluster.nodes;
 });
 afterAll(async () => {
-  await Promise.all(nodes.map((n) => n.stop()));
+  await cluster.stop();
 });
 
 describe('Redis Cluster persistence', () => {
@@ -96,6 +80,74 @@ describe('Redis Cluster persistence', () => {
       );
     } finally {
       await m2.close();
+    }
+  });
+
+  it('a dead master stops only the types whose slots it serves; they are written when it returns', async () => {
+    const keyPrefix = 'cm_dead';
+    const types = Array.from({ length: 13 }, (_, i) => `type-${i}`);
+    const dead = nodes[1] as TestRedis;
+    const onDead = (t: string) =>
+      cluster.nodeOfSlot(calculateSlot(`${keyPrefix}:{${t}}:events`)) === dead;
+    expect(types.filter(onDead).length).toBeGreaterThan(0);
+    expect(types.filter((t) => !onDead(t)).length).toBeGreaterThan(0);
+    const m = redisMonitor(`redis://127.0.0.1:${nodes[0]?.port}`, {
+      clusterNodes: cluster.clusterNodes,
+      keyPrefix,
+      maxQueueSize: 10_000,
+      breakerFailures: 2,
+      breakerResetMs: 500,
+    });
+    try {
+      await m.start();
+      for (const t of types) m.recordEvent(t, { kind: 'response', durationMs: 1 });
+      await m.flush();
+      await dead.kill();
+      for (let round = 0; round < 3; round++) {
+        for (const t of types) for (let i = 0; i < 10; i++) m.recordEvent(t, { kind: 'response' });
+        await m.flush().catch(() => undefined);
+      }
+      const check = new Cluster(cluster.clusterNodes, { enableOfflineQueue: false });
+      try {
+        await waitFor(() => check.status === 'ready', 10_000, 20, 'checking client ready');
+        for (const t of types.filter((x) => !onDead(x))) {
+          expect(await check.zcard(`${keyPrefix}:{${t}}:events`), t).toBe(31);
+        }
+      } finally {
+        check.disconnect();
+      }
+      const p = m.getStatus().persistence;
+      const deadShard = p.shards.find((s) => s.shard === `127.0.0.1:${dead.port}`);
+      expect(deadShard?.circuit).not.toBe('closed'); // open, or half-open between probes
+      expect(deadShard?.queueDepth).toBe(30 * types.filter(onDead).length);
+      expect(
+        p.shards.filter((s) => s.shard !== deadShard?.shard).every((s) => s.circuit === 'closed'),
+      ).toBe(true);
+      expect(p.problems).toEqual([]);
+      expect(p.rejected).toBe(0);
+      // The master returns (same port, same node id from its nodes.conf): the held batches go.
+      await dead.restart();
+      await waitFor(
+        async () => {
+          await m.flush().catch(() => undefined);
+          return m.getStatus().persistence.queueDepth === 0;
+        },
+        20_000,
+        100,
+        'held batches written after the master returned',
+      );
+      const after = new Cluster(cluster.clusterNodes);
+      try {
+        // The restarted master kept nothing on disk: its types hold what was written after it
+        // came back (the three held rounds), the others everything.
+        for (const t of types) {
+          expect(await after.zcard(`${keyPrefix}:{${t}}:events`), t).toBe(onDead(t) ? 30 : 31);
+        }
+      } finally {
+        after.disconnect();
+      }
+    } finally {
+      await m.close();
     }
   });
 });
