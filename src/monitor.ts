@@ -11,6 +11,7 @@ import {
   estimateEventBytes,
   isErrorEvent,
   type ConnectionEvent,
+  type MetadataSize,
   type EventInput,
 } from './core/event.js';
 import { bucketIndex } from './core/histogram.js';
@@ -62,6 +63,8 @@ export class ConnectionMonitor extends EventEmitter<MonitorEvents> {
   private readonly persistence: Persistence;
   private readonly createdAt: number;
   private nextSweepAt = 0;
+  /** Reused out-parameter of `checkMetadata` (no allocation per event). */
+  private readonly metadataSize: MetadataSize = { bytes: 0 };
   private state: MonitorStatus['state'] = 'new';
   private startPromise: Promise<void> | undefined;
   private closePromise: Promise<void> | undefined;
@@ -126,10 +129,10 @@ export class ConnectionMonitor extends EventEmitter<MonitorEvents> {
       assertName(kind, 'kind');
       if (this.knownKinds.size < KNOWN_KINDS_CAP) this.knownKinds.add(kind);
     }
-    this.types.admitKind(state, kind);
     const durationMs = input.durationMs === undefined ? undefined : checkDuration(input.durationMs);
     const error = input.error === undefined ? undefined : checkError(input.error);
-    const metadata = input.metadata === undefined ? undefined : checkMetadata(input.metadata);
+    const metadata =
+      input.metadata === undefined ? undefined : checkMetadata(input.metadata, this.metadataSize);
     const now = this.options.clock.now();
     const timestamp =
       input.timestamp === undefined
@@ -139,6 +142,8 @@ export class ConnectionMonitor extends EventEmitter<MonitorEvents> {
             now - this.options.retentionMs,
             now + this.options.maxClockSkewMs,
           );
+    // Last check: it counts a new kind, so it runs once nothing else can refuse the event.
+    this.types.admitKind(state, kind);
     const event: ConnectionEvent = {
       id: this.ids.next(),
       type,
@@ -151,7 +156,7 @@ export class ConnectionMonitor extends EventEmitter<MonitorEvents> {
     };
     const isError = isErrorEvent(kind, error);
     const bucket = durationMs === undefined ? -1 : bucketIndex(durationMs);
-    const bytes = estimateEventBytes(error, metadata);
+    const bytes = estimateEventBytes(error, metadata === undefined ? 0 : this.metadataSize.bytes);
     const freed = state.buffer.push(
       this.ids.lastSeq,
       kind,

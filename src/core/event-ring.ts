@@ -173,7 +173,11 @@ export class EventRing {
   private dropTail(): number {
     const t = this.tail();
     const bytes = this.numbers[t * NUMS + 3] as number;
-    this.refs.fill(undefined, t * REFS, t * REFS + REFS);
+    const r = t * REFS;
+    this.refs[r] = undefined;
+    this.refs[r + 1] = undefined;
+    this.refs[r + 2] = undefined;
+    this.refs[r + 3] = undefined;
     this.count--;
     this.byteTotal -= bytes;
     return bytes;
@@ -186,7 +190,11 @@ export class EventRing {
       this.grow(Math.min(this.capacity, this.slots * 2));
       return 0;
     }
-    return this.dropTail();
+    // Full: the oldest slot is the one about to be written (every field of it is overwritten).
+    const bytes = this.numbers[this.head * NUMS + 3] as number;
+    this.count--;
+    this.byteTotal -= bytes;
+    return bytes;
   }
 
   /** Re-lays the events out oldest first in arrays of `slots` slots. */

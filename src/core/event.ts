@@ -67,23 +67,16 @@ const stringBytes = (n: number): number => 24 + n;
 
 /**
  * Estimated heap bytes an event holds in memory: its ring slot, its error text and its metadata
- * object. An estimate of V8's layout (documented as such), used to bound memory, not to report it
- * to the byte.
+ * (`metadataBytes`, as {@link checkMetadata} measured it). An estimate of V8's layout (documented
+ * as such), used to bound memory, not to report it to the byte.
  */
-export function estimateEventBytes(
-  error: string | undefined,
-  metadata: Metadata | undefined,
-): number {
-  let bytes = SLOT_BYTES;
-  if (error !== undefined) bytes += stringBytes(error.length);
-  if (metadata !== undefined) {
-    bytes += 32;
-    for (const key in metadata) {
-      const v = metadata[key];
-      bytes += 24 + key.length + (typeof v === 'string' ? stringBytes(v.length) : 8);
-    }
-  }
-  return bytes;
+export function estimateEventBytes(error: string | undefined, metadataBytes: number): number {
+  return SLOT_BYTES + (error === undefined ? 0 : stringBytes(error.length)) + metadataBytes;
+}
+
+/** Out-parameter of {@link checkMetadata}: the estimated bytes of the metadata it returned. */
+export interface MetadataSize {
+  bytes: number;
 }
 
 /** Estimated heap bytes of a recovered event kept as its stored JSON (parsed on first read). */
@@ -175,8 +168,13 @@ export function checkError(value: unknown): string | undefined {
   return text.length > MAX_ERROR_LENGTH ? `${text.slice(0, MAX_ERROR_LENGTH - 1)}…` : text;
 }
 
-/** Validates flat metadata and returns a copy (the caller may mutate its object later). */
-export function checkMetadata(value: unknown): Metadata | undefined {
+/**
+ * Validates flat metadata and returns a copy (the caller may mutate its object later). `size`,
+ * when given, receives the copy's estimated heap bytes (measured in the same pass: no second
+ * walk on the `recordEvent` path).
+ */
+export function checkMetadata(value: unknown, size?: MetadataSize): Metadata | undefined {
+  if (size !== undefined) size.bytes = 0;
   if (value === undefined) return undefined;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw invalid('metadata', value, 'must be a flat object of strings, numbers, booleans or null');
@@ -190,11 +188,13 @@ export function checkMetadata(value: unknown): Metadata | undefined {
   const copy = { ...(value as Record<string, unknown>) };
   let keys = 0;
   let total = 0;
+  let strings = 0;
   for (const key in copy) {
     const v = copy[key];
     total += key.length;
     if (typeof v === 'string') {
       total += v.length;
+      strings++;
       if (v.length > MAX_METADATA_VALUE_LENGTH) {
         throw invalid(
           `metadata.${key}`,
@@ -227,6 +227,9 @@ export function checkMetadata(value: unknown): Metadata | undefined {
       `keys and string values must total at most ${MAX_METADATA_TOTAL_LENGTH} characters (got ${total})`,
     );
   }
+  // An object (32), a slot per key (24), the characters, a string header per string value (24),
+  // a heap number per other value (8).
+  if (size !== undefined) size.bytes = 32 + keys * 24 + total + strings * 24 + (keys - strings) * 8;
   return copy as Metadata;
 }
 

@@ -87,7 +87,11 @@ export class TypeRegistry {
    * @throws MonitorError `CM_ERR_INVALID_EVENT` naming `kind` and the limit.
    */
   admitKind(state: TypeState, kind: string): void {
-    if (state.stats.hasKind(kind) || state.stats.kindCount < this.options.maxKindsPerType) return;
+    if (state.stats.isKnownKind(kind)) return;
+    if (state.stats.kindCount < this.options.maxKindsPerType) {
+      state.stats.noteNewKind();
+      return;
+    }
     throw new MonitorError(
       'CM_ERR_INVALID_EVENT',
       `invalid event: kind ${JSON.stringify(kind)} — this type already has ${state.stats.kindCount} distinct kinds, at most ${this.options.maxKindsPerType} are kept (option maxKindsPerType)`,

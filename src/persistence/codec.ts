@@ -66,10 +66,10 @@ export type WireAggregate = {
 };
 
 /**
- * The wire form of an aggregate, or of a rollup: with its `t` and without first/last (a rollup's
- * bucket says when; nothing reads the times inside it).
+ * The wire form of an aggregate, or of a rollup (`isRollup`): with its `t` and without first/last
+ * (a rollup's bucket says when; nothing reads the times inside it).
  */
-export function encodeAggregate(a: Aggregate | Rollup): WireAggregate {
+export function encodeAggregate(a: Aggregate | Rollup, isRollup = false): WireAggregate {
   const hist: Record<string, number> = {};
   for (const b in a.hist) {
     const c = a.hist[b as unknown as number] ?? 0;
@@ -85,8 +85,8 @@ export function encodeAggregate(a: Aggregate | Rollup): WireAggregate {
   };
   if (a.durMin !== null) out.dmin = a.durMin;
   if (a.durMax !== null) out.dmax = a.durMax;
-  if ('t' in a) {
-    out.t = a.t;
+  if (isRollup) {
+    out.t = (a as Rollup).t;
     return out;
   }
   if (a.firstAt !== null) out.f = a.firstAt;
@@ -218,7 +218,7 @@ export function encodeBatch(
     rollupsJson:
       minutes.size === 1
         ? String(minutes.keys().next().value)
-        : JSON.stringify([...minutes.values()].map(encodeAggregate)),
+        : JSON.stringify([...minutes.values()].map((r) => encodeAggregate(r, true))),
   };
 }
 
