@@ -16,7 +16,10 @@ import {
 } from './options.js';
 
 /** Settings that come from the environment (see the README's configuration table). */
-export interface EnvConfig extends Omit<PlainOptions, 'closeTimeoutMs' | 'maxTypes'> {
+export interface EnvConfig extends Omit<
+  PlainOptions,
+  'closeTimeoutMs' | 'maxTypes' | 'maxKindsPerType' | 'maxMemoryBytes'
+> {
   /** Service bind host (`MONITOR_HOST`). */
   host: string;
   /** Service port (`MONITOR_PORT`). */
@@ -97,15 +100,41 @@ const VARIABLES = {
   MONITOR_HOST: { option: 'host', parse: text },
   MONITOR_PORT: { option: 'port', parse: integer },
   MONITOR_TOKEN: { option: 'token', parse: z.string(), isSecret: true },
+  MONITOR_MAX_CLOCK_SKEW: { option: 'maxClockSkewMs', ...SECONDS },
 } as const satisfies Record<string, Variable>;
+
+/**
+ * The seed's separate credentials: they go into `redisUrl` (and win over the URL's own), so
+ * every later rule and every redaction sees one URL. Never echoed.
+ */
+const CREDENTIALS = {
+  REDIS_USERNAME: {
+    part: 'username',
+    parse: z.string().max(512, { error: 'must be at most 512 characters' }),
+  },
+  REDIS_PASSWORD: {
+    part: 'password',
+    parse: z.string().max(4096, { error: 'must be at most 4096 characters' }),
+  },
+  REDIS_DB: {
+    part: 'db',
+    parse: text.regex(/^\d{1,2}$/, { error: 'must be a database number from 0 to 99' }),
+  },
+} as const;
+
+type CredentialName = keyof typeof CREDENTIALS;
 
 type VariableName = keyof typeof VARIABLES;
 
 /** Names of every environment variable read by {@link configFromEnv}. */
-export const ENV_VARIABLES = Object.keys(VARIABLES) as VariableName[];
+export const ENV_VARIABLES = [...Object.keys(VARIABLES), ...Object.keys(CREDENTIALS)] as (
+  VariableName | CredentialName
+)[];
+
+const OPTION_VARIABLES = Object.keys(VARIABLES) as VariableName[];
 
 const VARIABLE_OF = new Map<string, VariableName>(
-  ENV_VARIABLES.map((name) => [VARIABLES[name].option, name]),
+  OPTION_VARIABLES.map((name) => [VARIABLES[name].option, name]),
 );
 
 const envSchema = monitorOptionsSchema.extend({
@@ -150,7 +179,7 @@ export function configFromEnv(env: Readonly<Record<string, string | undefined>>)
   }
   const given = new Map<VariableName, string>();
   const options: Record<string, unknown> = {};
-  for (const name of ENV_VARIABLES) {
+  for (const name of OPTION_VARIABLES) {
     const raw: unknown = env[name];
     if (raw === undefined || raw === '') continue;
     if (typeof raw !== 'string') {
@@ -164,13 +193,22 @@ export function configFromEnv(env: Readonly<Record<string, string | undefined>>)
     if (!parsed.success) throw configError(name, raw, firstIssue(parsed.error).message);
     options[spec.option] = parsed.data;
   }
+  const credentials = readCredentials(env);
+  if (credentials.size > 0) {
+    options.redisUrl = withCredentials(
+      (options.redisUrl as string | undefined) ??
+        monitorOptionsSchema.shape.redisUrl.parse(undefined),
+      credentials,
+    );
+  }
   const parsed = envSchema.safeParse(options);
   if (parsed.success) {
     // Only what the environment sets (defaults included): the caller's overrides and the
     // monitor's own defaults cover the rest.
     const out: Record<string, unknown> = {};
-    for (const name of ENV_VARIABLES)
+    for (const name of OPTION_VARIABLES) {
       out[VARIABLES[name].option] = parsed.data[VARIABLES[name].option];
+    }
     return out as unknown as EnvConfig;
   }
   const issue = firstIssue(parsed.error);
@@ -182,4 +220,43 @@ export function configFromEnv(env: Readonly<Record<string, string | undefined>>)
   const inner = issue.path.slice(issue.key.length);
   const allowed = inner === '' ? message : `entry ${inner}: ${message}`;
   throw configError(name, given.get(name) ?? '', allowed);
+}
+
+/** The credential variables set, checked (their values are never echoed). */
+function readCredentials(
+  env: Readonly<Record<string, string | undefined>>,
+): Map<'username' | 'password' | 'db', string> {
+  const out = new Map<'username' | 'password' | 'db', string>();
+  for (const name of Object.keys(CREDENTIALS) as CredentialName[]) {
+    const raw: unknown = env[name];
+    if (raw === undefined || raw === '') continue;
+    const spec = CREDENTIALS[name];
+    const parsed = typeof raw === 'string' ? spec.parse.safeParse(raw) : undefined;
+    if (parsed === undefined || !parsed.success) {
+      const allowed = parsed === undefined ? 'must be a string' : firstIssue(parsed.error).message;
+      throw new MonitorError('CM_ERR_CONFIG', `${name}=(hidden) is not allowed: ${allowed}`, {
+        field: name,
+      });
+    }
+    out.set(spec.part, parsed.data);
+  }
+  return out;
+}
+
+/** `url` with the credentials and database that were given separately (they win). */
+function withCredentials(url: string, parts: Map<'username' | 'password' | 'db', string>): string {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return url; // the URL's own rule reports it
+  }
+  const username = parts.get('username');
+  const password = parts.get('password');
+  const db = parts.get('db');
+  // The URL setters percent-encode; ioredis decodes, so any character survives.
+  if (username !== undefined) u.username = username;
+  if (password !== undefined) u.password = password;
+  if (db !== undefined) u.pathname = `/${db}`;
+  return u.toString();
 }

@@ -8,8 +8,10 @@ import {
   checkInput,
   checkMetadata,
   checkTimestamp,
+  estimateEventBytes,
   isErrorEvent,
   type ConnectionEvent,
+  type MetadataSize,
   type EventInput,
 } from './core/event.js';
 import { bucketIndex } from './core/histogram.js';
@@ -44,6 +46,8 @@ export type MonitorEvents = PersistenceEvents;
 
 /** Largest number of distinct kinds remembered as already validated. */
 const KNOWN_KINDS_CAP = 1024;
+/** Memory is trimmed by time (events and rollups older than the retention) this often, ms. */
+const SWEEP_INTERVAL_MS = 60_000;
 
 /**
  * Records connection events per type into bounded memory (instant reads) and, when persistence is
@@ -58,6 +62,9 @@ export class ConnectionMonitor extends EventEmitter<MonitorEvents> {
   private readonly subscribers = new Set<(event: ConnectionEvent) => void>();
   private readonly persistence: Persistence;
   private readonly createdAt: number;
+  private nextSweepAt = 0;
+  /** Reused out-parameter of `checkMetadata` (no allocation per event). */
+  private readonly metadataSize: MetadataSize = { bytes: 0 };
   private state: MonitorStatus['state'] = 'new';
   private startPromise: Promise<void> | undefined;
   private closePromise: Promise<void> | undefined;
@@ -124,9 +131,19 @@ export class ConnectionMonitor extends EventEmitter<MonitorEvents> {
     }
     const durationMs = input.durationMs === undefined ? undefined : checkDuration(input.durationMs);
     const error = input.error === undefined ? undefined : checkError(input.error);
-    const metadata = input.metadata === undefined ? undefined : checkMetadata(input.metadata);
+    const metadata =
+      input.metadata === undefined ? undefined : checkMetadata(input.metadata, this.metadataSize);
+    const now = this.options.clock.now();
     const timestamp =
-      input.timestamp === undefined ? this.options.clock.now() : checkTimestamp(input.timestamp, 0);
+      input.timestamp === undefined
+        ? now
+        : checkTimestamp(
+            input.timestamp,
+            now - this.options.retentionMs,
+            now + this.options.maxClockSkewMs,
+          );
+    // Last check: it counts a new kind, so it runs once nothing else can refuse the event.
+    this.types.admitKind(state, kind);
     const event: ConnectionEvent = {
       id: this.ids.next(),
       type,
@@ -139,12 +156,29 @@ export class ConnectionMonitor extends EventEmitter<MonitorEvents> {
     };
     const isError = isErrorEvent(kind, error);
     const bucket = durationMs === undefined ? -1 : bucketIndex(durationMs);
-    state.buffer.push(this.ids.lastSeq, kind, timestamp, durationMs, error, metadata);
+    const bytes = estimateEventBytes(error, metadata === undefined ? 0 : this.metadataSize.bytes);
+    const freed = state.buffer.push(
+      this.ids.lastSeq,
+      kind,
+      timestamp,
+      durationMs,
+      error,
+      metadata,
+      bytes,
+    );
+    this.types.noteAdded(bytes, freed);
     state.stats.add(kind, timestamp, isError, durationMs, bucket);
-    state.rollups.add(timestamp, kind, isError, durationMs, bucket);
+    state.rollups.add(timestamp, kind, isError, durationMs, bucket, now);
+    if (now >= this.nextSweepAt) this.sweep(now);
     this.persistence.enqueue(event);
     if (this.subscribers.size > 0) this.notify(event);
     return event;
+  }
+
+  /** Drops what is older than the retention from memory, at most once a minute (see `sweep`). */
+  private sweep(now: number): void {
+    this.nextSweepAt = now + SWEEP_INTERVAL_MS;
+    this.types.sweep(now);
   }
 
   /** Calls `listener` for every event recorded from now on; returns the unsubscribe function. */
@@ -228,14 +262,29 @@ export class ConnectionMonitor extends EventEmitter<MonitorEvents> {
     const now = this.options.clock.now();
     const q = normalizeSeriesQuery(query, now, this.options.retentionMs, limits);
     const types = q.type === undefined ? undefined : [q.type];
-    let rollups: Rollup[] | null = await this.persistence.rollups(types, q.from, q.to);
-    const source = rollups === null ? 'memory' : 'redis';
-    if (rollups === null) {
-      rollups = [];
-      for (const [t, s] of this.types.entries()) {
-        if (q.type === undefined || q.type === t) rollups.push(...s.rollups.range(q.from, q.to));
+    const stored = await this.persistence.rollups(types, q.from, q.to);
+    // Types the store answered come from it; the others (all of them when it cannot answer, or
+    // a type whose shard is down) from memory.
+    const rollups: Rollup[] = [];
+    let fromStoreCount = 0;
+    let fromMemory = 0;
+    const wanted = types ?? [...new Set([...this.types.names(), ...(stored?.keys() ?? [])])];
+    for (const t of wanted) {
+      const fromStore = stored?.get(t);
+      if (fromStore !== undefined) {
+        fromStoreCount++;
+        rollups.push(...fromStore);
+      } else if (stored === null || this.types.get(t) !== undefined) {
+        fromMemory++;
+        rollups.push(...(this.types.get(t)?.rollups.range(q.from, q.to, now) ?? []));
       }
     }
+    const source =
+      stored === null || (fromStoreCount === 0 && fromMemory > 0)
+        ? 'memory'
+        : fromMemory === 0
+          ? 'redis'
+          : 'mixed';
     return {
       bucketMs: q.bucketMs,
       from: q.from,
@@ -256,6 +305,7 @@ export class ConnectionMonitor extends EventEmitter<MonitorEvents> {
       types: this.getTypes(),
       bufferSize: this.options.bufferSize,
       retentionMs: this.options.retentionMs,
+      memory: this.types.memory(),
       persistence: this.persistence.status(),
     };
   }

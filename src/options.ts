@@ -55,6 +55,18 @@ export interface MonitorOptions {
   /** Most connection types kept in memory; a new type beyond it is rejected. Default 256. */
   maxTypes?: number;
   /**
+   * How far ahead of now an event's timestamp may be, ms (clock skew of producers). Events are
+   * accepted within [now − retentionMs, now + maxClockSkewMs]. Default 5 minutes.
+   */
+  maxClockSkewMs?: number;
+  /** Most distinct kinds per type; a new kind beyond it is rejected. Default 64. */
+  maxKindsPerType?: number;
+  /**
+   * Most bytes (estimated) the in-memory event buffers hold together; past it the oldest events
+   * across types are evicted (stats stay exact). Default 64 MiB.
+   */
+  maxMemoryBytes?: number;
+  /**
    * Extra ioredis options (e.g. `{ tls: { ca } }` for a private CA with `rediss://`). The
    * fail-fast settings (no offline queue, no retries per request, command timeout) always win.
    */
@@ -175,6 +187,9 @@ export const monitorOptionsSchema = z
       .default(defaultInstanceId),
     closeTimeoutMs: durationMs(HOUR_MS).default(10_000),
     maxTypes: wholeNumber(1, 100_000).default(256),
+    maxClockSkewMs: wholeNumber(0, DAY_MS).default(300_000),
+    maxKindsPerType: wholeNumber(1, 10_000).default(64),
+    maxMemoryBytes: wholeNumber(1_048_576, 2 ** 40).default(64 * 1_048_576),
   })
   .refine((o) => o.batchSize <= o.maxQueueSize, {
     path: ['batchSize'],

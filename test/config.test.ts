@@ -76,7 +76,34 @@ describe('configFromEnv', () => {
       host: '0.0.0.0',
       port: 9090,
       token: 'a-long-enough-token',
+      maxClockSkewMs: 300_000,
     });
+  });
+
+  it("takes the seed's separate credentials into the URL; they win and are never shown", () => {
+    const c = configFromEnv({
+      REDIS_URL: 'redis://old:old-pass@cache.example:6380/1',
+      REDIS_USERNAME: 'app',
+      REDIS_PASSWORD: 'p4ss/w0rd@#?',
+      REDIS_DB: '3',
+      MONITOR_MAX_CLOCK_SKEW: '30',
+    });
+    const u = new URL(c.redisUrl);
+    expect(decodeURIComponent(u.username)).toBe('app');
+    expect(decodeURIComponent(u.password)).toBe('p4ss/w0rd@#?');
+    expect(u.pathname).toBe('/3');
+    expect(u.host).toBe('cache.example:6380');
+    expect(c.maxClockSkewMs).toBe(30_000);
+    expect(redactUrl(c.redisUrl)).not.toContain('p4ss');
+    const bad = configError({ REDIS_PASSWORD: 'hunter2', REDIS_DB: 'x1' });
+    expect(bad.field).toBe('REDIS_DB');
+    expect(bad.message).not.toContain('hunter2');
+    const m = ConnectionMonitor.fromEnv(
+      { REDIS_PASSWORD: 'hunter2', REDIS_PERSISTENCE_ENABLED: 'true' },
+      { logger: silentLogger },
+    );
+    expect(JSON.stringify(m.getStatus())).not.toContain('hunter2');
+    expect(m.getStatus().persistence.redisUrl).toBe('redis://:***@127.0.0.1:6379');
   });
 
   it('treats empty strings as unset', () => {

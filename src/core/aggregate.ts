@@ -24,10 +24,7 @@ export interface Aggregate {
   firstAt: number | null;
   /** Timestamp of the newest event (null while events = 0). */
   lastAt: number | null;
-  /**
-   * Latency histogram: bucket index → count. Sparse (a plain object) for rollups; live stats
-   * pass a dense `Float64Array`, which fits the same index signature.
-   */
+  /** Latency histogram: bucket index → count (sparse). */
   hist: SparseHistogram;
 }
 
@@ -37,9 +34,19 @@ export interface Rollup extends Aggregate {
   t: number;
 }
 
-/** An empty aggregate; `hist` may be a dense array for a long-lived aggregate. */
-export function emptyAggregate(hist: SparseHistogram = {}): Aggregate {
+/**
+ * An empty aggregate. Every aggregate is built here with the same fields in the same order (a
+ * plain aggregate is a rollup of bucket 0), so {@link addEvent} — on the `recordEvent` path for
+ * live stats and minute rollups alike — always sees one object shape.
+ */
+export function emptyAggregate(): Aggregate {
+  return emptyRollup(0);
+}
+
+/** An empty rollup of the bucket starting at `t`. */
+export function emptyRollup(t: number): Rollup {
   return {
+    t,
     events: 0,
     errors: 0,
     kinds: {},
@@ -49,13 +56,8 @@ export function emptyAggregate(hist: SparseHistogram = {}): Aggregate {
     durMax: null,
     firstAt: null,
     lastAt: null,
-    hist,
+    hist: {},
   };
-}
-
-/** An empty rollup of the bucket starting at `t`. */
-export function emptyRollup(t: number): Rollup {
-  return { t, ...emptyAggregate() };
 }
 
 /**

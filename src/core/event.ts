@@ -54,8 +54,36 @@ export const MAX_METADATA_KEY_LENGTH = 64;
 export const MAX_METADATA_VALUE_LENGTH = 1024;
 /** Most characters of metadata keys plus string values together. */
 export const MAX_METADATA_TOTAL_LENGTH = 8192;
-/** Largest accepted timestamp (year 275760, the end of JavaScript dates). */
-export const MAX_TIMESTAMP = 8.64e15;
+/**
+ * Largest accepted `durationMs`: 365 days. Bounded so that every sum of durations stays finite
+ * and exact enough (2^53 events at this bound sum to ~3e26 ms, far below 1.8e308).
+ */
+export const MAX_DURATION_MS = 365 * 86_400_000;
+
+/** Bytes of one ring slot (4 numbers, 4 references), the fixed part of an event's estimate. */
+const SLOT_BYTES = 64;
+/** Estimated heap bytes of a string of `n` characters. */
+const stringBytes = (n: number): number => 24 + n;
+
+/**
+ * Estimated heap bytes an event holds in memory: its ring slot, its error text and its metadata
+ * (`metadataBytes`, as {@link checkMetadata} measured it). An estimate of V8's layout (documented
+ * as such), used to bound memory, not to report it to the byte.
+ */
+export function estimateEventBytes(error: string | undefined, metadataBytes: number): number {
+  return SLOT_BYTES + (error === undefined ? 0 : stringBytes(error.length)) + metadataBytes;
+}
+
+/** Out-parameter of {@link checkMetadata}: the estimated bytes of the metadata it returned. */
+export interface MetadataSize {
+  bytes: number;
+}
+
+/** Estimated heap bytes of a recovered event kept as its stored JSON (parsed on first read). */
+export function estimateStoredBytes(json: string): number {
+  // Twice the text: once parsed, the object takes about as much again as its JSON.
+  return SLOT_BYTES + 2 * stringBytes(json.length);
+}
 
 /** Kinds that make an event an error (so does carrying `error`). */
 export const ERROR_KINDS: readonly string[] = ['error', 'timeout'];
@@ -97,23 +125,37 @@ export function assertName(
   }
 }
 
-/** Validates a duration: finite and ≥ 0. */
+/** Validates a duration: a number of milliseconds from 0 to {@link MAX_DURATION_MS}. */
 export function checkDuration(value: unknown): number | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw invalid('durationMs', value, 'must be a finite number ≥ 0 (milliseconds)');
+  if (typeof value !== 'number' || !(value >= 0 && value <= MAX_DURATION_MS)) {
+    throw invalid(
+      'durationMs',
+      value,
+      `must be a finite number ≥ 0 (milliseconds), at most ${MAX_DURATION_MS} (365 days)`,
+    );
   }
   return value;
 }
 
-/** Validates a timestamp; returns integer epoch ms. */
-export function checkTimestamp(value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
+/**
+ * Validates a timestamp against the accepted window [`oldest`, `newest`] (the retention behind
+ * now, the allowed clock skew ahead of it); returns integer epoch ms.
+ */
+export function checkTimestamp(value: unknown, oldest: number, newest: number): number {
   const ms = value instanceof Date ? value.getTime() : value;
-  if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0 || ms > MAX_TIMESTAMP) {
-    throw invalid('timestamp', ms, 'must be Unix epoch milliseconds, a finite number ≥ 0');
+  if (typeof ms !== 'number' || !Number.isFinite(ms)) {
+    throw invalid('timestamp', ms, 'must be Unix epoch milliseconds (a finite number) or a Date');
   }
-  return Math.floor(ms);
+  const t = Math.floor(ms);
+  if (t < oldest || t > newest) {
+    throw invalid(
+      'timestamp',
+      ms,
+      `must be within the accepted window ${new Date(oldest).toISOString()} … ${new Date(newest).toISOString()} (the retention before now, the allowed clock skew after it)`,
+    );
+  }
+  return t;
 }
 
 /** Normalises an error: Error → message, truncated to {@link MAX_ERROR_LENGTH}. */
@@ -126,8 +168,13 @@ export function checkError(value: unknown): string | undefined {
   return text.length > MAX_ERROR_LENGTH ? `${text.slice(0, MAX_ERROR_LENGTH - 1)}…` : text;
 }
 
-/** Validates flat metadata and returns a copy (the caller may mutate its object later). */
-export function checkMetadata(value: unknown): Metadata | undefined {
+/**
+ * Validates flat metadata and returns a copy (the caller may mutate its object later). `size`,
+ * when given, receives the copy's estimated heap bytes (measured in the same pass: no second
+ * walk on the `recordEvent` path).
+ */
+export function checkMetadata(value: unknown, size?: MetadataSize): Metadata | undefined {
+  if (size !== undefined) size.bytes = 0;
   if (value === undefined) return undefined;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw invalid('metadata', value, 'must be a flat object of strings, numbers, booleans or null');
@@ -141,11 +188,13 @@ export function checkMetadata(value: unknown): Metadata | undefined {
   const copy = { ...(value as Record<string, unknown>) };
   let keys = 0;
   let total = 0;
+  let strings = 0;
   for (const key in copy) {
     const v = copy[key];
     total += key.length;
     if (typeof v === 'string') {
       total += v.length;
+      strings++;
       if (v.length > MAX_METADATA_VALUE_LENGTH) {
         throw invalid(
           `metadata.${key}`,
@@ -178,6 +227,9 @@ export function checkMetadata(value: unknown): Metadata | undefined {
       `keys and string values must total at most ${MAX_METADATA_TOTAL_LENGTH} characters (got ${total})`,
     );
   }
+  // An object (32), a slot per key (24), the characters, a string header per string value (24),
+  // a heap number per other value (8).
+  if (size !== undefined) size.bytes = 32 + keys * 24 + total + strings * 24 + (keys - strings) * 8;
   return copy as Metadata;
 }
 

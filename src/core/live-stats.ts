@@ -43,9 +43,28 @@ const RATE_WINDOW_S = 60;
  * on every event) plus a 60-second rate window. `add` is O(1) and allocation-free for known kinds.
  */
 export class LiveStats {
-  private readonly totals: Aggregate = emptyAggregate(new Float64Array(HISTOGRAM_BUCKETS));
+  private readonly totals: Aggregate = emptyAggregate();
   private readonly rateSecond = new Float64Array(RATE_WINDOW_S).fill(-1);
   private readonly rateCount = new Float64Array(RATE_WINDOW_S);
+  private distinctKinds = 0;
+
+  /** Distinct kinds counted so far. */
+  get kindCount(): number {
+    return this.distinctKinds;
+  }
+
+  /**
+   * True when `kind` was counted before; otherwise counts it as a new distinct kind (the caller,
+   * {@link TypeRegistry.admitKind}, admits it before the event is added).
+   */
+  isKnownKind(kind: string): boolean {
+    return this.totals.kinds[kind] !== undefined;
+  }
+
+  /** Notes that a new kind is about to be added (see {@link isKnownKind}). */
+  noteNewKind(): void {
+    this.distinctKinds++;
+  }
 
   /** Adds one event; `bucket` is `bucketIndex(durationMs)` (ignored without a duration). */
   add(
@@ -62,6 +81,7 @@ export class LiveStats {
   /** Adds recovered totals (from Redis) to these stats. */
   addTotals(t: Aggregate): void {
     mergeAggregate(this.totals, t);
+    this.distinctKinds = Object.keys(this.totals.kinds).length;
   }
 
   /** Counts an event toward the current rate (recovered ones get their totals from `addTotals`). */
@@ -77,8 +97,10 @@ export class LiveStats {
 
   /** Counts per log-scale bucket (dense copy), with the sum and count of durations. */
   latencyHistogram(): { counts: number[]; sumMs: number; count: number } {
+    const counts = new Array<number>(HISTOGRAM_BUCKETS).fill(0);
+    for (const b in this.totals.hist) counts[Number(b)] = this.totals.hist[Number(b)] ?? 0;
     return {
-      counts: Array.from(this.totals.hist as Float64Array),
+      counts,
       sumMs: this.totals.durSum,
       count: this.totals.durCount,
     };

@@ -5,6 +5,33 @@ import type { NormalizedHistoryQuery, HistoryPage } from './query.js';
 /** Circuit breaker state as reported by `getStatus()`. */
 export type CircuitState = 'closed' | 'open' | 'half_open';
 
+/**
+ * Something that failed on its own and was isolated: a type's batches quarantined, a corrupt or
+ * foreign key, an invalid name in the types set. Other types go on.
+ */
+export interface PersistenceProblem {
+  /** The connection type concerned, or `*` when it is not one type's (the types set). */
+  type: string;
+  /** The Redis key concerned, when known. */
+  key?: string;
+  /** What is wrong, e.g. `WRONGTYPE: … holds a string, not a sorted set`. */
+  reason: string;
+  /** Epoch ms when it was first seen. */
+  since: number;
+  /** Events quarantined (rejected) because of it, or items skipped (recovery). */
+  count: number;
+}
+
+/** One circuit breaker: the whole Redis, or one cluster master (its `host:port`). */
+export interface ShardStatus {
+  /** `redis` for a standalone server; the master's `host:port` in cluster mode. */
+  shard: string;
+  circuit: CircuitState;
+  consecutiveFailures: number;
+  /** Events waiting for this shard. */
+  queueDepth: number;
+}
+
 /** Persistence part of `getStatus()`. */
 export interface PersistenceStatus {
   enabled: boolean;
@@ -12,15 +39,23 @@ export interface PersistenceStatus {
   mode: 'redis' | 'cluster' | 'memory';
   /** Redis URL with the password replaced by `***`, or null. */
   redisUrl: string | null;
+  /** The worst state over the shards (open, then half-open, then closed). */
   circuit: CircuitState;
+  /** The most consecutive failed flushes of any shard. */
   consecutiveFailures: number;
   workerRunning: boolean;
-  /** Events waiting for Redis (including a batch being retried). */
+  /** Events waiting for Redis (including batches being retried). */
   queueDepth: number;
   /** Events confirmed written to Redis by this process. */
   persisted: number;
   /** Events dropped because the queue was full. */
   dropped: number;
+  /** Events quarantined: their batch failed for a reason of its own (see `problems`). */
+  rejected: number;
+  /** What is isolated right now; cleared for a type once its writes succeed again. */
+  problems: PersistenceProblem[];
+  /** One entry per circuit breaker (one for a standalone Redis, one per cluster master). */
+  shards: ShardStatus[];
   /** Epoch ms of the last successful flush, or null. */
   lastFlushAt: number | null;
   /** Last persistence error (message only, never a secret), or null. */
@@ -28,6 +63,9 @@ export interface PersistenceStatus {
   /** True once history was recovered from Redis. */
   recovered: boolean;
 }
+
+/** Rollups per connection type. */
+export type TypedRollups = Map<string, Rollup[]>;
 
 /** What a persistence layer hands back when it recovers history. */
 export interface RecoveredType {
@@ -37,8 +75,8 @@ export interface RecoveredType {
    * so recovery costs one copy, not one `JSON.parse` per event.
    */
   members: string[];
-  /** Timestamps (epoch ms) of the recovered events of the last 60 s, for the live rate. */
-  recentTimestamps: number[];
+  /** Timestamp (epoch ms) of each member, same order. */
+  timestamps: number[];
   totals: Aggregate | null;
   /**
    * Minute rollups of the retention window, parsed on demand (memory answers time series only
@@ -55,6 +93,8 @@ export interface PersistenceEvents {
   flushed: [info: { count: number; durationMs: number; persisted: number }];
   flushFailed: [info: { error: string; consecutiveFailures: number }];
   recovered: [info: { types: number; events: number; durationMs: number }];
+  /** A type's batch failed for a reason of its own and was set aside after bounded retries. */
+  quarantined: [info: { type: string; count: number; reason: string; key?: string }];
 }
 
 /** Callbacks from a persistence layer to the monitor. */
@@ -76,8 +116,16 @@ export interface Persistence {
   status(): PersistenceStatus;
   /** A history page, or null when the store cannot answer now (caller falls back to memory). */
   history(q: NormalizedHistoryQuery): Promise<Pick<HistoryPage, 'events' | 'nextBefore'> | null>;
-  /** Minute rollups of these types in [from, to], or null when the store cannot answer now. */
-  rollups(types: readonly string[] | undefined, from: number, to: number): Promise<Rollup[] | null>;
+  /**
+   * Minute rollups in [from, to] per type (every stored type when `types` is undefined), or null
+   * when the store cannot answer now. A type the store cannot answer now is left out of the map
+   * (the caller answers it from memory).
+   */
+  rollups(
+    types: readonly string[] | undefined,
+    from: number,
+    to: number,
+  ): Promise<TypedRollups | null>;
 }
 
 /** Memory-only mode: nothing is persisted. */
@@ -103,6 +151,9 @@ export class DisabledPersistence implements Persistence {
       queueDepth: 0,
       persisted: 0,
       dropped: 0,
+      rejected: 0,
+      problems: [],
+      shards: [],
       lastFlushAt: null,
       lastError: null,
       recovered: false,

@@ -52,7 +52,8 @@ export interface TimeSeriesResult {
   from: number;
   to: number;
   points: TimeSeriesPoint[];
-  source: 'redis' | 'memory';
+  /** Where the points come from; `mixed`: some types from Redis, others (their shard down) from memory. */
+  source: 'redis' | 'memory' | 'mixed';
   clipped: boolean;
 }
 

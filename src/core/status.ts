@@ -4,6 +4,18 @@
  */
 import type { PersistenceStatus } from './persistence.js';
 
+/** Memory use of the event rings, for `getStatus()`. */
+export interface MemoryStatus {
+  /** Estimated bytes held by the in-memory events of every type. */
+  usedBytes: number;
+  /** The bound (`maxMemoryBytes`). */
+  maxBytes: number;
+  /** Events held in memory, all types. */
+  events: number;
+  /** Events evicted to stay within `maxBytes` (or older than the retention) since start. */
+  evicted: number;
+}
+
 /** Result of `getStatus()`. */
 export interface MonitorStatus {
   instance: string;
@@ -15,6 +27,8 @@ export interface MonitorStatus {
   types: string[];
   bufferSize: number;
   retentionMs: number;
+  /** Estimated bytes the in-memory events hold, against `maxMemoryBytes`. */
+  memory: MemoryStatus;
   persistence: PersistenceStatus;
 }
 

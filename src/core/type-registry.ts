@@ -1,12 +1,16 @@
 /**
- * The in-memory state of every connection type: its event ring, live stats and minute rollups,
- * created on first use up to `maxTypes`, and the merge of history recovered from a store.
+ * The in-memory state of every connection type — its event ring, live stats and minute rollups —
+ * created on first use, and the bounds on all of it: at most `maxTypes` types, `maxKindsPerType`
+ * distinct kinds per type, and `maxMemoryBytes` (estimated) held by the event rings together,
+ * evicting the oldest events across types. Stats and rollups are aggregates: eviction never
+ * changes them.
  */
 import { MonitorError } from './errors.js';
-import { assertName, type ConnectionEvent } from './event.js';
+import { assertName, estimateStoredBytes, type ConnectionEvent } from './event.js';
 import { EventRing } from './event-ring.js';
 import { LiveStats } from './live-stats.js';
 import type { RecoveredType } from './persistence.js';
+import type { MemoryStatus } from './status.js';
 import { RollupStore } from './rollup-store.js';
 
 /** What memory holds for one type. */
@@ -20,19 +24,31 @@ export interface TypeState {
 export interface TypeRegistryOptions {
   /** Events kept per type. */
   readonly bufferSize: number;
-  /** Rollups kept for this long, ms. */
+  /** Events and rollups are kept for this long, ms. */
   readonly retentionMs: number;
   /** Most types; a new one beyond it is rejected. */
   readonly maxTypes: number;
+  /** Most distinct kinds per type; a new one beyond it is rejected. */
+  readonly maxKindsPerType: number;
+  /** Most (estimated) bytes the event rings hold together. */
+  readonly maxMemoryBytes: number;
   /** Instance id stamped on local events. */
   readonly instanceId: string;
   /** Rebuilds a local event's id from its sequence number. */
   readonly idOf: (seq: number) => string;
 }
 
-/** Every type's state, by name. */
+/**
+ * Eviction frees down to this fraction of the bound, so a full budget evicts in chunks (one scan
+ * of the types per chunk) rather than one event per record.
+ */
+const EVICT_TO = 0.95;
+
+/** Every type's state, by name, and the bounds on them. */
 export class TypeRegistry {
   private readonly types = new Map<string, TypeState>();
+  private usedBytes = 0;
+  private evicted = 0;
 
   constructor(private readonly options: TypeRegistryOptions) {}
 
@@ -66,6 +82,55 @@ export class TypeRegistry {
     return state;
   }
 
+  /**
+   * Throws unless `kind` is already counted for this type or there is room for one more.
+   * @throws MonitorError `CM_ERR_INVALID_EVENT` naming `kind` and the limit.
+   */
+  admitKind(state: TypeState, kind: string): void {
+    if (state.stats.isKnownKind(kind)) return;
+    if (state.stats.kindCount < this.options.maxKindsPerType) {
+      state.stats.noteNewKind();
+      return;
+    }
+    throw new MonitorError(
+      'CM_ERR_INVALID_EVENT',
+      `invalid event: kind ${JSON.stringify(kind)} — this type already has ${state.stats.kindCount} distinct kinds, at most ${this.options.maxKindsPerType} are kept (option maxKindsPerType)`,
+      { field: 'kind', value: kind },
+    );
+  }
+
+  /** Accounts for `added` bytes pushed (and `freed` by an overwrite); evicts past the bound. */
+  noteAdded(added: number, freed: number): void {
+    this.usedBytes += added - freed;
+    if (this.usedBytes > this.options.maxMemoryBytes) this.evict();
+  }
+
+  /**
+   * Drops what is older than the retention (events and rollup minutes), by the clock, so memory
+   * is trimmed by time even for a type that receives nothing new.
+   */
+  sweep(now: number): void {
+    const cutoff = now - this.options.retentionMs;
+    for (const s of this.types.values()) {
+      const before = s.buffer.size;
+      this.usedBytes -= s.buffer.dropOlderThan(cutoff);
+      this.evicted += before - s.buffer.size;
+      s.rollups.trim(now);
+    }
+  }
+
+  /** Memory use of the event rings. */
+  memory(): MemoryStatus {
+    let events = 0;
+    for (const s of this.types.values()) events += s.buffer.size;
+    return {
+      usedBytes: this.usedBytes,
+      maxBytes: this.options.maxMemoryBytes,
+      events,
+      evicted: this.evicted,
+    };
+  }
+
   /** Type names, sorted. */
   names(): string[] {
     return [...this.types.keys()].sort();
@@ -79,7 +144,8 @@ export class TypeRegistry {
   /**
    * Merges recovered history: recovered events go behind what this process recorded since it
    * was created (they are older), totals and minute rollups are added, the rate window is filled
-   * from the timestamps of the last minute before `now`. Types beyond `maxTypes` are skipped.
+   * from the timestamps of the last minute before `now`. Types beyond `maxTypes` are skipped;
+   * memory stays within its bound (the oldest events are evicted).
    */
   mergeRecovered(recovered: readonly RecoveredType[], now: number): void {
     for (const r of recovered) {
@@ -87,16 +153,56 @@ export class TypeRegistry {
       const state = this.getOrAdd(r.type);
       const current = state.buffer.newest();
       const room = Math.max(0, this.options.bufferSize - current.length);
+      this.usedBytes -= state.buffer.bytes;
       state.buffer.clear();
       for (let i = Math.min(room, r.members.length) - 1; i >= 0; i--) {
-        state.buffer.pushEvent(r.members[i] as string);
+        const json = r.members[i] as string;
+        const bytes = estimateStoredBytes(json);
+        state.buffer.pushEvent(json, r.timestamps[i] as number, bytes);
       }
       for (let i = current.length - 1; i >= 0; i--) {
-        state.buffer.pushEvent(current[i] as ConnectionEvent);
+        const e = current[i] as ConnectionEvent;
+        state.buffer.pushEvent(e, e.timestamp, estimateStoredBytes(JSON.stringify(e)));
       }
+      this.usedBytes += state.buffer.bytes;
       if (r.totals !== null) state.stats.addTotals(r.totals);
-      for (const t of r.recentTimestamps) if (t > now - 60_000) state.stats.addToRate(t);
+      for (const t of r.timestamps) {
+        if (t <= now - 60_000) break;
+        state.stats.addToRate(t);
+      }
       state.rollups.addLater(r.rollups);
+    }
+    if (this.usedBytes > this.options.maxMemoryBytes) this.evict();
+  }
+
+  /**
+   * Evicts the oldest events across types until the rings hold at most {@link EVICT_TO} of the
+   * bound: each round finds the type whose oldest event is oldest and drops from it until its
+   * oldest is newer than the runner-up's (or the target is met).
+   */
+  private evict(): void {
+    const target = this.options.maxMemoryBytes * EVICT_TO;
+    while (this.usedBytes > target) {
+      let oldest: TypeState | undefined;
+      let runnerUp = Number.POSITIVE_INFINITY;
+      for (const s of this.types.values()) {
+        const t = s.buffer.oldestTimestamp;
+        if (oldest === undefined || t < oldest.buffer.oldestTimestamp) {
+          if (oldest !== undefined) runnerUp = Math.min(runnerUp, oldest.buffer.oldestTimestamp);
+          oldest = s;
+        } else if (t < runnerUp) {
+          runnerUp = t;
+        }
+      }
+      if (oldest === undefined || oldest.buffer.size === 0) return;
+      do {
+        this.usedBytes -= oldest.buffer.dropOldest(1);
+        this.evicted++;
+      } while (
+        this.usedBytes > target &&
+        oldest.buffer.size > 0 &&
+        oldest.buffer.oldestTimestamp <= runnerUp
+      );
     }
   }
 }

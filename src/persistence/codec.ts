@@ -13,7 +13,7 @@ import {
 } from '../core/aggregate.js';
 import type { ConnectionEvent } from '../core/event.js';
 import { isErrorEvent } from '../core/event.js';
-import { bucketIndex } from '../core/histogram.js';
+import { HISTOGRAM_BUCKETS, bucketIndex } from '../core/histogram.js';
 import { minuteOf } from '../core/time-series.js';
 
 /** Short JSON keys of an aggregate (rollup hash fields, batch deltas). */
@@ -65,8 +65,11 @@ export type WireAggregate = {
   h: Record<string, number>;
 };
 
-/** The wire form of an aggregate (or a rollup, with its `t`). */
-export function encodeAggregate(a: Aggregate | Rollup): WireAggregate {
+/**
+ * The wire form of an aggregate, or of a rollup (`isRollup`): with its `t` and without first/last
+ * (a rollup's bucket says when; nothing reads the times inside it).
+ */
+export function encodeAggregate(a: Aggregate | Rollup, isRollup = false): WireAggregate {
   const hist: Record<string, number> = {};
   for (const b in a.hist) {
     const c = a.hist[b as unknown as number] ?? 0;
@@ -80,9 +83,12 @@ export function encodeAggregate(a: Aggregate | Rollup): WireAggregate {
     dc: a.durCount,
     h: hist,
   };
-  if ('t' in a) out.t = a.t;
   if (a.durMin !== null) out.dmin = a.durMin;
   if (a.durMax !== null) out.dmax = a.durMax;
+  if (isRollup) {
+    out.t = (a as Rollup).t;
+    return out;
+  }
   if (a.firstAt !== null) out.f = a.firstAt;
   if (a.lastAt !== null) out.l = a.lastAt;
   return out;
@@ -112,7 +118,10 @@ export function decodeRollup(json: string): Rollup {
   return { t: w.t, ...decodeAggregate(w) };
 }
 
-/** Reads a stats hash (HGETALL as a flat list or object) into an aggregate; null when empty. */
+/**
+ * Reads a stats hash (HGETALL as a flat list or object) into an aggregate; null when empty.
+ * Throws naming the field when a value is not a number or the histogram does not parse.
+ */
 export function decodeStats(flat: readonly string[] | Record<string, string>): Aggregate | null {
   const h: Record<string, string> = Array.isArray(flat)
     ? {}
@@ -121,24 +130,42 @@ export function decodeStats(flat: readonly string[] | Record<string, string>): A
     for (let i = 0; i + 1 < flat.length; i += 2) h[flat[i] as string] = flat[i + 1] as string;
   const F = STATS_FIELDS;
   if (h[F.events] === undefined) return null;
-  const num = (v: string | undefined): number | null => (v === undefined ? null : Number(v));
+  const num = (field: string): number | null => {
+    const v = h[field];
+    if (v === undefined) return null;
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n)) throw new Error(`field ${field} is not a number`);
+    return n;
+  };
   const a = emptyAggregate();
-  for (const [k, v] of Object.entries(h))
-    if (k.startsWith(F.kinds)) a.kinds[k.slice(2)] = Number(v);
+  for (const k of Object.keys(h))
+    if (k.startsWith(F.kinds)) a.kinds[k.slice(F.kinds.length)] = num(k) ?? 0;
   const histJson = h[F.hist];
   if (histJson !== undefined) {
-    const stored = JSON.parse(histJson) as Record<string, number>;
-    for (const b in stored) a.hist[Number(b)] = stored[b] ?? 0;
+    const stored = JSON.parse(histJson) as unknown;
+    if (typeof stored !== 'object' || stored === null)
+      throw new Error(`field ${F.hist} is not a histogram`);
+    for (const [b, c] of Object.entries(stored)) {
+      const i = Number(b);
+      if (typeof c !== 'number' || !Number.isFinite(c) || !isBucket(i)) {
+        throw new Error(`field ${F.hist} is not a histogram`);
+      }
+      a.hist[i] = c;
+    }
   }
-  a.events = Number(h[F.events]);
-  a.errors = num(h[F.errors]) ?? 0;
-  a.durSum = num(h[F.durSum]) ?? 0;
-  a.durCount = num(h[F.durCount]) ?? 0;
-  a.durMin = num(h[F.durMin]);
-  a.durMax = num(h[F.durMax]);
-  a.firstAt = num(h[F.firstAt]);
-  a.lastAt = num(h[F.lastAt]);
+  a.events = num(F.events) ?? 0;
+  a.errors = num(F.errors) ?? 0;
+  a.durSum = num(F.durSum) ?? 0;
+  a.durCount = num(F.durCount) ?? 0;
+  a.durMin = num(F.durMin);
+  a.durMax = num(F.durMax);
+  a.firstAt = num(F.firstAt);
+  a.lastAt = num(F.lastAt);
   return a;
+}
+
+function isBucket(i: number): boolean {
+  return Number.isInteger(i) && i >= 0 && i < HISTOGRAM_BUCKETS;
 }
 
 /** Everything one type's batch sends to the write script. */
@@ -150,7 +177,10 @@ export interface EncodedBatch {
   readonly pairs: (string | number)[];
   /** The batch's aggregate, wire form. */
   readonly statsJson: string;
-  /** The batch's minute rollups, wire form (array). */
+  /**
+   * The batch's minute rollups, wire form (array); or, when every event falls in one minute (the
+   * usual case), just that minute's start: its rollup is then the batch's aggregate, sent once.
+   */
   readonly rollupsJson: string;
 }
 
@@ -185,7 +215,10 @@ export function encodeBatch(
     count: events.length,
     pairs,
     statsJson: JSON.stringify(encodeAggregate(totals)),
-    rollupsJson: JSON.stringify([...minutes.values()].map(encodeAggregate)),
+    rollupsJson:
+      minutes.size === 1
+        ? String(minutes.keys().next().value)
+        : JSON.stringify([...minutes.values()].map((r) => encodeAggregate(r, true))),
   };
 }
 

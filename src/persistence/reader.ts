@@ -1,16 +1,43 @@
-import type { ConnectionEvent } from '../core/event.js';
-import { encodeCursor, type HistoryPage, type NormalizedHistoryQuery } from '../core/query.js';
 import type { Rollup } from '../core/aggregate.js';
+import type { ConnectionEvent } from '../core/event.js';
+import { NAME_PATTERN } from '../core/event.js';
+import type { RecoveredType } from '../core/persistence.js';
+import { encodeCursor, type HistoryPage, type NormalizedHistoryQuery } from '../core/query.js';
 import { minuteOf } from '../core/time-series.js';
 import type { MonitorRedis } from './client.js';
 import { decodeRollup, decodeStats, memberId, memberTimestamp } from './codec.js';
+import { classifyFailure, type Failure } from './failures.js';
 import type { KeySpace } from './keys.js';
-import type { RecoveredType } from '../core/persistence.js';
 
 /** Most members one history call scans when filters skip events (bounds the script's run time). */
 export const HISTORY_SCAN_CAP = 20_000;
 
-/** Reads history, rollups and recovery data from Redis. Every method may reject (caller falls back). */
+/** Something wrong with one type's stored data, found while reading it. */
+export interface ReadProblem {
+  readonly type: string;
+  readonly key?: string;
+  readonly reason: string;
+  readonly count: number;
+}
+
+/** One type's recovery: its history, or a connection-level failure to retry later. */
+export type TypeRecovery =
+  | { readonly ok: true; readonly recovered: RecoveredType; readonly problems: ReadProblem[] }
+  | { readonly ok: false; readonly failure: Failure };
+
+/** The types set, read: valid names, and the members that are not valid type names. */
+export interface TypeList {
+  readonly types: string[];
+  readonly invalid: string[];
+  /** More members than `max` were there; only `max` were read. */
+  readonly isTruncated: boolean;
+}
+
+/**
+ * Reads history, rollups and recovery data from Redis. Every method may reject with a
+ * connection-level failure (the caller falls back to memory); problems of one type's data are
+ * returned as problems of that type, never thrown at the others.
+ */
 export class RedisReader {
   constructor(
     private readonly client: MonitorRedis,
@@ -31,82 +58,143 @@ export class RedisReader {
       q.errorsOnly ? '1' : '0',
       HISTORY_SCAN_CAP,
     )) as unknown as [string[], number, string, string];
-    const events = members.map((m) => JSON.parse(m) as ConnectionEvent);
+    const events: ConnectionEvent[] = [];
+    for (const m of members) {
+      try {
+        events.push(JSON.parse(m) as ConnectionEvent);
+      } catch {
+        // A corrupt member is left out of the page; the cursor still moves past it.
+      }
+    }
     let nextBefore: string | null = null;
     const id = curMember === '' ? null : memberId(curMember);
     if (more === 1 && id !== null) nextBefore = encodeCursor({ timestamp: Number(curScore), id });
     return { events, nextBefore };
   }
 
-  /** Minute rollups of the given types (all known types when undefined) in [from, to]. */
-  async rollups(types: readonly string[] | undefined, from: number, to: number): Promise<Rollup[]> {
-    const list = types ?? (await this.types());
+  /**
+   * Minute rollups of one type in [from, to]. A field that does not parse is skipped (its minute
+   * reads as empty).
+   */
+  async rollups(type: string, from: number, to: number): Promise<Rollup[]> {
     // Plain commands (the minute index, then HMGET): a Lua script would copy every rollup
     // through Lua strings on the server.
-    const parts = await Promise.all(
-      list.map(async (t) => {
-        const k = this.keys.forType(t);
-        const minutes = await this.client.zrange(
-          k.rollupIndex,
-          String(minuteOf(from)),
-          String(to),
-          'BYSCORE',
-        );
-        return minutes.length === 0 ? [] : this.client.hmget(k.rollups, ...minutes);
-      }),
+    const k = this.keys.forType(type);
+    const minutes = await this.client.zrange(
+      k.rollupIndex,
+      String(minuteOf(from)),
+      String(to),
+      'BYSCORE',
     );
+    if (minutes.length === 0) return [];
     const out: Rollup[] = [];
-    for (const part of parts)
-      for (const json of part) if (json !== null) out.push(decodeRollup(json));
+    for (const json of await this.client.hmget(k.rollups, ...minutes)) {
+      const r = json === null ? null : tryDecodeRollup(json);
+      if (r !== null) out.push(r);
+    }
     return out;
   }
 
-  /** Every type ever written under this prefix. */
-  async types(): Promise<string[]> {
-    return (await this.client.smembers(this.keys.types)).sort();
+  /** The types set: at most `max` members, sorted; invalid names apart. */
+  async types(max: number): Promise<TypeList> {
+    const names: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, page] = await this.client.sscan(this.keys.types, cursor, 'COUNT', 1_000);
+      cursor = next;
+      names.push(...page);
+    } while (cursor !== '0' && names.length < max);
+    const read = names.slice(0, max);
+    return {
+      types: read.filter((t) => NAME_PATTERN.test(t)).sort(),
+      invalid: read.filter((t) => !NAME_PATTERN.test(t)),
+      isTruncated: names.length > max || cursor !== '0',
+    };
   }
 
   /**
-   * The newest `limit` events since `from` (as stored text), the stats totals, the timestamps of
-   * the events of the last minute before `now` (for the live rate) and a loader of the minute
-   * rollups, for every known type.
+   * One type's recovery: the newest `limit` events since `from` (as stored text, with their
+   * timestamps), its stats totals and a loader of its minute rollups. A corrupt key or member
+   * makes a problem of this type and recovers what is sound (a key of the wrong type: nothing of
+   * it); a connection-level failure is returned for a later retry.
    */
-  async recover(from: number, limit: number, now: number): Promise<RecoveredType[]> {
-    const types = await this.types();
-    return Promise.all(
-      types.map(async (type) => {
-        const k = this.keys.forType(type);
-        // Plain commands in one pipeline (one slot per type in cluster mode): a Lua script would
-        // copy 10,000 members through Lua tables and serialise the types on the server.
-        const results = await this.client
-          .pipeline()
-          .zrange(k.events, '+inf', String(from), 'BYSCORE', 'REV', 'LIMIT', 0, limit)
-          .hgetall(k.stats)
-          .hgetall(k.rollups)
-          .exec();
-        if (results === null) throw new Error('recovery pipeline was aborted');
-        for (const [err] of results) if (err) throw err;
-        const members = results[0]?.[1] as string[];
-        const stats = results[1]?.[1] as Record<string, string>;
-        const stored = results[2]?.[1] as Record<string, string>;
-        const recentTimestamps: number[] = [];
-        for (const m of members) {
-          const t = memberTimestamp(m);
-          if (t === null || t <= now - 60_000) break;
-          recentTimestamps.push(t);
-        }
-        const firstMinute = minuteOf(from);
-        // The rollups are a snapshot taken with the stats; they are parsed only when memory has to
-        // answer a time series, which keeps recovery to one copy of the text.
-        const rollups = (): Rollup[] => {
-          const out: Rollup[] = [];
-          for (const minute in stored) {
-            if (Number(minute) >= firstMinute) out.push(decodeRollup(stored[minute] as string));
-          }
-          return out;
-        };
-        return { type, members, recentTimestamps, totals: decodeStats(stats), rollups };
-      }),
-    );
+  async recover(type: string, from: number, limit: number): Promise<TypeRecovery> {
+    const k = this.keys.forType(type);
+    let results: [Error | null, unknown][] | null;
+    try {
+      // Plain commands in one pipeline (one slot per type in cluster mode): a Lua script would
+      // copy 10,000 members through Lua tables and serialise the types on the server.
+      results = await this.client
+        .pipeline()
+        .zrange(k.events, '+inf', String(from), 'BYSCORE', 'REV', 'LIMIT', 0, limit)
+        .hgetall(k.stats)
+        .hgetall(k.rollups)
+        .exec();
+    } catch (err) {
+      return { ok: false, failure: classifyFailure(err) };
+    }
+    if (results === null) return { ok: false, failure: classifyFailure(new Error('aborted')) };
+    const problems: ReadProblem[] = [];
+    const keyOf = [k.events, k.stats, k.rollups];
+    for (const [i, [err]] of results.entries()) {
+      if (err === null) continue;
+      const failure = classifyFailure(err);
+      if (failure.isConnection) return { ok: false, failure };
+      problems.push({ type, key: keyOf[i], reason: failure.reason, count: 0 });
+    }
+    const value = <T>(i: number, empty: T): T =>
+      (results?.[i]?.[0] === null ? results[i]?.[1] : empty) as T;
+    const stored = value<string[]>(0, []);
+    const members: string[] = [];
+    const timestamps: number[] = [];
+    for (const m of stored) {
+      const t = memberTimestamp(m);
+      if (t === null || memberId(m) === null) continue;
+      members.push(m);
+      timestamps.push(t);
+    }
+    if (members.length < stored.length) {
+      problems.push({
+        type,
+        key: k.events,
+        reason: 'members that are not stored events were skipped',
+        count: stored.length - members.length,
+      });
+    }
+    let totals = null;
+    try {
+      totals = decodeStats(value<Record<string, string>>(1, {}));
+    } catch (err) {
+      problems.push({
+        type,
+        key: k.stats,
+        reason: `stats hash does not parse (${err instanceof Error ? err.message : String(err)}); totals start from this process's events`,
+        count: 0,
+      });
+    }
+    const rollupFields = value<Record<string, string>>(2, {});
+    const firstMinute = minuteOf(from);
+    // The rollups are a snapshot taken with the stats; they are parsed only when memory has to
+    // answer a time series, which keeps recovery to one copy of the text. A field that does not
+    // parse is skipped.
+    const rollups = (): Rollup[] => {
+      const out: Rollup[] = [];
+      for (const minute in rollupFields) {
+        if (Number(minute) < firstMinute) continue;
+        const r = tryDecodeRollup(rollupFields[minute] as string);
+        if (r !== null) out.push(r);
+      }
+      return out;
+    };
+    return { ok: true, recovered: { type, members, timestamps, totals, rollups }, problems };
+  }
+}
+
+function tryDecodeRollup(json: string): Rollup | null {
+  try {
+    const r = decodeRollup(json);
+    return Number.isFinite(r.t) && Number.isFinite(r.events) ? r : null;
+  } catch {
+    return null;
   }
 }

@@ -1,15 +1,26 @@
+import { Cluster } from 'ioredis';
+import calculateSlot from 'cluster-key-slot';
+import type { Rollup } from '../core/aggregate.js';
 import type { Clock } from '../core/clock.js';
 import type { ConnectionEvent } from '../core/event.js';
-import type { Persistence, PersistenceHooks, PersistenceStatus } from '../core/persistence.js';
+import type {
+  Persistence,
+  PersistenceHooks,
+  PersistenceStatus,
+  TypedRollups,
+} from '../core/persistence.js';
 import type { NormalizedHistoryQuery } from '../core/query.js';
 import { redactUrl } from '../core/redact.js';
 import type { Logger } from '../logger.js';
 import { BatchWriter, type BatchSink } from './batch-writer.js';
-import { FlushBreaker } from './breaker.js';
+import { ShardBreakers } from './breaker.js';
 import { createRedisClient, type MonitorRedis, type RedisConnectionOptions } from './client.js';
 import type { EncodedBatch } from './codec.js';
+import { classifyFailure, type Failure } from './failures.js';
 import { KeySpace } from './keys.js';
+import { ProblemLog } from './problems.js';
 import { RedisReader } from './reader.js';
+import { Recovery } from './recovery.js';
 
 /** What Redis persistence needs (the monitor passes these from its resolved options). */
 export interface RedisPersistenceOptions extends RedisConnectionOptions {
@@ -24,9 +35,11 @@ export interface RedisPersistenceOptions extends RedisConnectionOptions {
   readonly retentionMs: number;
   /** Events recovered per type at start. */
   readonly bufferSize: number;
-  /** Consecutive failed flushes that open the circuit. */
+  /** Most types recovered from the types set. */
+  readonly maxTypes: number;
+  /** Consecutive failed flushes that open a shard's circuit. */
   readonly breakerFailures: number;
-  /** Time the circuit stays open before a probe, ms. */
+  /** Time a circuit stays open before a probe, ms. */
   readonly breakerResetMs: number;
   /** Prefix of batch ids, unique per process start (`<instance>:<boot>`). */
   readonly batchIdPrefix: string;
@@ -34,20 +47,27 @@ export interface RedisPersistenceOptions extends RedisConnectionOptions {
   readonly logger: Logger;
 }
 
+/** The shard of a standalone server, and of a cluster whose slot map is not known yet. */
+const DEFAULT_SHARD = 'redis';
+
 /**
- * Redis persistence: dual-write through a batching writer behind a circuit breaker, recovery of
- * recent history at start (or later, when Redis comes back), history and rollup reads.
+ * Redis persistence: dual-write through a batching writer behind one circuit breaker per shard,
+ * per-type recovery of recent history (at start, or before a type's first write when it could
+ * not be recovered then), history and rollup reads. A type whose data is corrupt, or whose shard
+ * is down, fails alone: see the "Failure model" in docs/redis-schema.md.
  */
 export class RedisPersistence implements Persistence, BatchSink {
   private readonly client: MonitorRedis;
   private readonly keys: KeySpace;
   private readonly reader: RedisReader;
-  private readonly breaker: FlushBreaker;
+  private readonly breakers: ShardBreakers;
   private readonly writer: BatchWriter;
+  private readonly problems: ProblemLog;
+  private readonly recovery: Recovery;
   private readonly secret: string;
+  /** When each type was last added to the types set (re-added every quarter retention for its TTL). */
+  private readonly registeredAt = new Map<string, number>();
   private hooks: PersistenceHooks | undefined;
-  private isRecovered = false;
-  private recovering: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
 
   constructor(
@@ -58,7 +78,12 @@ export class RedisPersistence implements Persistence, BatchSink {
     this.keys = new KeySpace(options.keyPrefix, options.clusterNodes !== undefined);
     this.reader = new RedisReader(this.client, this.keys);
     this.secret = safePassword(options.redisUrl);
-    this.breaker = new FlushBreaker({
+    this.problems = new ProblemLog(options.clock, options.logger);
+    this.recovery = new Recovery(this.reader, this.problems, {
+      ...options,
+      typesKey: this.keys.types,
+    });
+    this.breakers = new ShardBreakers({
       failures: options.breakerFailures,
       resetMs: options.breakerResetMs,
       onChange: (state) => {
@@ -66,25 +91,31 @@ export class RedisPersistence implements Persistence, BatchSink {
         this.hooks?.emit('circuit', state);
       },
     });
-    this.writer = new BatchWriter(options, this, this.breaker);
+    this.writer = new BatchWriter(options, this, this.breakers);
     this.writer.on('flushed', (info) => this.hooks?.emit('flushed', info));
     this.writer.on('flushFailed', (info) => {
       options.logger.warn(info, 'connection-monitor: flush to Redis failed');
       this.hooks?.emit('flushFailed', info);
     });
     this.writer.on('dropped', (info) => this.hooks?.emit('dropped', info));
+    this.writer.on('quarantined', (info) => {
+      this.problems.add(info.type, info.reason, info.count, info.key);
+      this.hooks?.emit('quarantined', info);
+    });
+    this.writer.on('written', (type) => this.problems.resolve(type));
   }
 
   /** Connects and recovers; on failure starts with the circuit open (never throws). */
   async start(hooks: PersistenceHooks): Promise<void> {
     this.hooks = hooks;
+    this.recovery.attach(hooks);
     // Bounded even when Redis accepts the connection and then never answers (SIGSTOP, a full
     // network buffer): ioredis's connect timeout covers only the TCP handshake.
     const deadlineMs = this.options.connectTimeoutMs + this.options.socketTimeoutMs;
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
-        this.client.connect().then(() => this.recover()),
+        this.client.connect().then(() => this.recovery.all()),
         new Promise<never>((_, reject) => {
           timer = setTimeout(
             () => reject(new Error(`no answer from Redis within ${deadlineMs} ms`)),
@@ -94,13 +125,13 @@ export class RedisPersistence implements Persistence, BatchSink {
       ]);
     } catch (err) {
       this.options.logger.warn(
-        {
-          err: this.sanitize(err instanceof Error ? err.message : String(err)),
-          redisUrl: redactUrl(this.options.redisUrl),
-        },
+        { err: this.sanitize(errorText(err)), redisUrl: redactUrl(this.options.redisUrl) },
         'connection-monitor: Redis unavailable at start; running from memory until it returns',
       );
-      await this.breaker.open(err instanceof Error ? err : new Error(String(err)));
+      // The shard that could not answer: the whole server, or the one holding the types set.
+      const shard =
+        this.client.status === 'ready' ? this.shardOfKey(this.keys.types) : DEFAULT_SHARD;
+      await this.breakers.get(shard).open(new Error(this.sanitize(errorText(err))));
     } finally {
       clearTimeout(timer);
     }
@@ -144,20 +175,23 @@ export class RedisPersistence implements Persistence, BatchSink {
       enabled: true,
       mode: this.options.clusterNodes !== undefined ? 'cluster' : 'redis',
       redisUrl: redactUrl(this.options.redisUrl),
-      circuit: this.breaker.state,
-      consecutiveFailures: this.breaker.consecutiveFailures,
+      circuit: this.breakers.state,
+      consecutiveFailures: this.breakers.consecutiveFailures,
       workerRunning: this.writer.isRunning,
       queueDepth: this.writer.depth,
       persisted: this.writer.persisted,
       dropped: this.writer.dropped,
+      rejected: this.writer.rejected,
+      problems: this.problems.list(),
+      shards: this.writer.shards(),
       lastFlushAt: this.writer.lastFlushAt,
       lastError: this.writer.lastError,
-      recovered: this.isRecovered,
+      recovered: this.recovery.isComplete,
     };
   }
 
   async history(q: NormalizedHistoryQuery) {
-    if (!this.isReadable()) return null;
+    if (!this.isReadable(q.type)) return null;
     try {
       return await this.reader.history(q);
     } catch (err) {
@@ -166,87 +200,68 @@ export class RedisPersistence implements Persistence, BatchSink {
     }
   }
 
+  /**
+   * Rollups per type; a type whose shard cannot answer now is left out (the caller answers it
+   * from memory), so one dead shard does not turn every time series into memory's.
+   */
   async rollups(types: readonly string[] | undefined, from: number, to: number) {
-    if (!this.isReadable()) return null;
-    try {
-      return await this.reader.rollups(types, from, to);
-    } catch (err) {
-      this.readFailed(err);
-      return null;
+    if (this.closing !== undefined || this.client.status !== 'ready') return null;
+    let list = types;
+    if (list === undefined) {
+      try {
+        list = (await this.reader.types(this.options.maxTypes)).types;
+      } catch (err) {
+        this.readFailed(err);
+        return null;
+      }
     }
-  }
-
-  /** Reads go to Redis only while it is connected and the circuit is closed. */
-  private isReadable(): boolean {
-    return (
-      this.closing === undefined &&
-      this.breaker.state === 'closed' &&
-      this.client.status === 'ready'
+    const out: TypedRollups = new Map<string, Rollup[]>();
+    await Promise.all(
+      list.map(async (type) => {
+        if (!this.isReadable(type)) return;
+        try {
+          out.set(type, await this.reader.rollups(type, from, to));
+        } catch (err) {
+          this.readFailed(err);
+        }
+      }),
     );
+    return out;
   }
 
-  private readFailed(err: unknown): void {
-    this.options.logger.warn(
-      { err: this.sanitize(err instanceof Error ? err.message : String(err)) },
-      'connection-monitor: Redis read failed; answering from memory',
-    );
+  /** The shard of a type's keys: `redis`, or the cluster master serving its slot. */
+  shardOf(type: string): string {
+    return this.shardOfKey(this.keys.forType(type).events);
   }
 
-  /**
-   * Recovers once: concurrent callers (a start that timed out, then a probe) share one recovery,
-   * so history and totals are never merged twice.
-   */
-  private recover(): Promise<void> {
-    if (this.isRecovered) return Promise.resolve();
-    this.recovering ??= this.loadHistory().finally(() => {
-      this.recovering = undefined;
-    });
-    return this.recovering;
-  }
-
-  private async loadHistory(): Promise<void> {
-    const started = this.options.clock.now();
-    const recovered = await this.reader.recover(
-      started - this.options.retentionMs,
-      this.options.bufferSize,
-      started,
-    );
-    this.isRecovered = true;
-    this.hooks?.onRecovered(recovered);
-    this.hooks?.emit('recovered', {
-      types: recovered.length,
-      events: recovered.reduce((n, r) => n + r.members.length, 0),
-      durationMs: this.options.clock.now() - started,
-    });
-  }
-
-  /** The half-open probe: recovery first when it is still owed, then a PING. */
-  async probe(): Promise<void> {
+  /** The half-open probe of a shard: the types set recovered when still owed, then a PING. */
+  async probe(shard: string): Promise<void> {
     try {
-      await this.recover();
-      await this.client.ping();
+      if (shard === this.shardOfKey(this.keys.types)) await this.recovery.all();
+      await this.nodeOf(shard).ping();
     } catch (err) {
       throw this.safeError(err);
     }
   }
 
   /**
-   * Writes one flush: one script call per type (pipelined), plus type registration. Recovery
-   * still owed (Redis was down at start) runs first, so history is merged before new writes.
+   * Writes one shard's batches: each type recovered first when it is not yet, then one script
+   * call per batch (one round trip). One entry per batch: null when written, else why not.
    */
-  async write(batches: readonly EncodedBatch[]): Promise<void> {
+  async write(shard: string, batches: readonly EncodedBatch[]): Promise<(Failure | null)[]> {
+    if (!this.recovery.isComplete) this.recovery.all().catch(() => undefined);
+    const types = new Set(batches.map((b) => b.type));
+    let blocked: Map<string, Failure>;
     try {
-      await this.recover();
-      await this.writeBatches(batches);
+      blocked = await this.recovery.ensure(types);
     } catch (err) {
       throw this.safeError(err);
     }
-  }
-
-  private async writeBatches(batches: readonly EncodedBatch[]): Promise<void> {
     const now = this.options.clock.now();
     const retention = Math.round(this.options.retentionMs);
     const calls = batches.map((b) => {
+      const failure = blocked.get(b.type);
+      if (failure !== undefined) return Promise.reject(failure);
       const k = this.keys.forType(b.type);
       return this.client.cmWriteBatch(
         k.events,
@@ -263,23 +278,89 @@ export class RedisPersistence implements Persistence, BatchSink {
         b.rollupsJson,
       );
     });
-    // The type registry lives outside the types' slots (cluster), so it is a separate, idempotent
-    // write; its TTL is refreshed like every other key.
-    calls.push(this.client.sadd(this.keys.types, ...batches.map((b) => b.type)));
-    calls.push(this.client.pexpire(this.keys.types, retention));
     const results = await Promise.allSettled(calls);
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed !== undefined) throw failed.reason;
+    this.register(types, now);
+    return results.map((r) => {
+      if (r.status === 'fulfilled') return null;
+      const f: Failure = isFailure(r.reason) ? r.reason : classifyFailure(r.reason);
+      return { ...f, reason: this.sanitize(f.reason) };
+    });
+  }
+
+  /**
+   * Adds types to the types set (discovery at start) when this process has not done so for a
+   * quarter of the retention, which also refreshes the set's TTL. Best effort and apart from the
+   * batches: the set lives in its own slot, and failing to register never fails a write.
+   */
+  private register(types: Iterable<string>, now: number): void {
+    const retention = Math.round(this.options.retentionMs);
+    const due = [...types].filter(
+      (t) => (this.registeredAt.get(t) ?? -Infinity) <= now - retention / 4,
+    );
+    if (due.length === 0) return;
+    for (const t of due) this.registeredAt.set(t, now);
+    this.client
+      .multi()
+      .sadd(this.keys.types, ...due)
+      .pexpire(this.keys.types, retention)
+      .exec()
+      .then((results) => {
+        const err = results?.find(([e]) => e !== null)?.[0];
+        if (err) throw err;
+      })
+      .catch((err: unknown) => {
+        for (const t of due) this.registeredAt.delete(t);
+        const f = classifyFailure(err);
+        if (!f.isConnection) this.problems.add('*', this.sanitize(f.reason), 0, this.keys.types);
+      });
+  }
+
+  /** Reads go to Redis only while it is connected and the type's shard circuit is closed. */
+  private isReadable(type: string): boolean {
+    return (
+      this.closing === undefined &&
+      this.client.status === 'ready' &&
+      this.breakers.get(this.shardOf(type)).state === 'closed'
+    );
+  }
+
+  private readFailed(err: unknown): void {
+    this.options.logger.warn(
+      { err: this.sanitize(errorText(err)) },
+      'connection-monitor: Redis read failed; answering from memory',
+    );
+  }
+
+  private shardOfKey(key: string): string {
+    if (!(this.client instanceof Cluster)) return DEFAULT_SHARD;
+    return this.client.slots[calculateSlot(key)]?.[0] ?? DEFAULT_SHARD;
+  }
+
+  /** The client that reaches `shard`: the master's own connection in cluster mode. */
+  private nodeOf(shard: string): { ping(): Promise<string> } {
+    if (!(this.client instanceof Cluster)) return this.client;
+    const node = this.client
+      .nodes('master')
+      .find((n) => `${n.options.host}:${n.options.port}` === shard);
+    return node ?? this.client;
   }
 
   /** An error whose message is safe to show (the password cut out). */
   private safeError(err: unknown): Error {
-    return new Error(this.sanitize(err instanceof Error ? err.message : String(err)));
+    return new Error(this.sanitize(errorText(err)));
   }
 
   private sanitize(message: string): string {
     return this.secret === '' ? message : message.split(this.secret).join('***');
   }
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function isFailure(value: unknown): value is Failure {
+  return typeof value === 'object' && value !== null && 'isConnection' in value;
 }
 
 function safePassword(url: string): string {

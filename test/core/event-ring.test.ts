@@ -8,7 +8,7 @@ function ring(capacity: number): EventRing {
 }
 
 function push(r: EventRing, seq: number): void {
-  r.push(seq, 'response', 1000 + seq, seq % 2 === 0 ? seq : undefined, undefined, { n: seq });
+  r.push(seq, 'response', 1000 + seq, seq % 2 === 0 ? seq : undefined, undefined, { n: seq }, 100);
 }
 
 describe('EventRing', () => {
@@ -32,7 +32,7 @@ describe('EventRing', () => {
 
   it('rebuilds every field of a local event', () => {
     const b = ring(2);
-    b.push(7, 'error', 42, 1.5, 'boom', { a: 'x' });
+    b.push(7, 'error', 42, 1.5, 'boom', { a: 'x' }, 100);
     expect(b.newest()).toEqual([
       {
         id: 'i-1:b:7',
@@ -56,12 +56,12 @@ describe('EventRing', () => {
       timestamp: 1,
       instance: 'other',
     };
-    b.pushEvent(foreign);
+    b.pushEvent(foreign, foreign.timestamp, 100);
     push(b, 2);
     expect(b.newest().map((e) => e.id)).toEqual(['i-1:b:2', 'other:z:1']);
     push(b, 3);
     expect(b.newest().map((e) => e.id)).toEqual(['i-1:b:3', 'i-1:b:2']);
-    b.pushEvent(JSON.stringify({ ...foreign, id: 'other:z:2' }));
+    b.pushEvent(JSON.stringify({ ...foreign, id: 'other:z:2' }), 1, 100);
     expect(b.newest()[0]).toEqual({ ...foreign, id: 'other:z:2' });
     expect(b.newest()[0]).toBe(b.newest()[0]); // parsed once, then kept
     b.clear();

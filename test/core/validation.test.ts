@@ -92,7 +92,11 @@ describe('event validation', () => {
   );
 
   it('takes Date timestamps and floors fractional milliseconds', () => {
-    const m = monitor();
+    const m = new ConnectionMonitor({
+      persistence: false,
+      logger: silentLogger,
+      clock: { now: () => 1_700_000_000_500 },
+    });
     expect(
       m.recordEvent('glm', { kind: 'x', timestamp: new Date(1_700_000_000_123) }).timestamp,
     ).toBe(1_700_000_000_123);

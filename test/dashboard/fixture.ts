@@ -108,7 +108,9 @@ export function seedHistory(
     const timestamp = Math.floor(from + w * spanMs);
     const type = pickType(rand());
     const isIncident = type === 'kimi' && timestamp >= incidentStart && timestamp < incidentEnd;
-    recordDemoEvent(monitor, type, rand, Math.min(timestamp, now - 1), isIncident ? 6 : 1);
+    // Within the monitor's accepted window (its retention behind now), with a minute to spare.
+    const at = Math.min(Math.max(timestamp, now - spanMs + 60_000), now - 1);
+    recordDemoEvent(monitor, type, rand, at, isIncident ? 6 : 1);
   }
 }
 

@@ -6,6 +6,11 @@ import { waitUntil } from './wait.js';
 /** Hash slots in a Redis Cluster. */
 const SLOTS = 16_384;
 
+/** Node i of `masters` serves the slots up to this one, as `redis-cli --cluster create` splits them. */
+function lastSlot(i: number, masters: number): number {
+  return i === masters - 1 ? SLOTS - 1 : Math.round(((i + 1) * SLOTS) / masters - 1);
+}
+
 /**
  * `count` different free ports for cluster nodes: Redis also listens on port + 10,000 (the
  * cluster bus), so each port must be at most 55,535 and its bus port free as well.
@@ -34,21 +39,28 @@ export interface TestRedisCluster {
   readonly nodes: readonly TestRedis[];
   /** Every node as `{ host, port }`, as ioredis's `Cluster` and the monitor's `clusterNodes` take them. */
   readonly startupNodes: { host: string; port: number }[];
+  /** The master serving `slot`. */
+  nodeOfSlot(slot: number): TestRedis;
   /** Stops every node. */
   stop(): Promise<void>;
 }
 
 /**
  * Starts `masters` cluster-enabled servers, splits the slots between them as `redis-cli --cluster
- * create` does, joins them and waits until every node reports `cluster_state:ok`.
+ * create` does, joins them and waits until every node reports `cluster_state:ok`. `args` go to
+ * every node (e.g. a short `cluster-node-timeout` and `cluster-require-full-coverage no`, so the
+ * other masters keep serving when one dies).
  */
-export async function startRedisCluster(masters: number): Promise<TestRedisCluster> {
+export async function startRedisCluster(
+  masters: number,
+  args: readonly string[] = [],
+): Promise<TestRedisCluster> {
   const ports = await freeNodePorts(masters);
   const started = await Promise.allSettled(
     ports.map((port) =>
       startRedis({
         port,
-        args: ['--cluster-enabled', 'yes', '--cluster-announce-ip', '127.0.0.1'],
+        args: ['--cluster-enabled', 'yes', '--cluster-announce-ip', '127.0.0.1', ...args],
       }),
     ),
   );
@@ -59,13 +71,11 @@ export async function startRedisCluster(masters: number): Promise<TestRedisClust
   try {
     const failed = started.find((s) => s.status === 'rejected');
     if (failed) throw failed.reason;
-    // Node i serves the slots up to round((i + 1) × 16384 / masters − 1), as redis-cli splits them.
-    const lastSlot = (i: number) =>
-      i === masters - 1 ? SLOTS - 1 : Math.round(((i + 1) * SLOTS) / masters - 1);
+
     await Promise.all(
       nodes.map((n, i) => {
-        const first = i === 0 ? 0 : lastSlot(i - 1) + 1;
-        return n.cli('cluster', 'addslotsrange', String(first), String(lastSlot(i)));
+        const first = i === 0 ? 0 : lastSlot(i - 1, masters) + 1;
+        return n.cli('cluster', 'addslotsrange', String(first), String(lastSlot(i, masters)));
       }),
     );
     const [seed, ...others] = nodes;
@@ -87,6 +97,7 @@ export async function startRedisCluster(masters: number): Promise<TestRedisClust
   return {
     nodes,
     startupNodes: nodes.map((n) => ({ host: '127.0.0.1', port: n.port })),
+    nodeOfSlot: (slot) => nodes.find((_, i) => slot <= lastSlot(i, masters)) as TestRedis,
     stop,
   };
 }

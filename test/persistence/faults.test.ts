@@ -139,11 +139,16 @@ describe('persistence faults', () => {
 
   it('retention: events older than the window are trimmed, every key has a TTL', async () => {
     const retentionMs = 60 * 60_000;
-    const m = closeAfterTest(redisMonitor(redis.url, { retentionMs, keyPrefix: 'cm_ret' }));
-    await m.start();
+    // Events are only accepted within the retention of the monitor's clock: record the old ones
+    // while its clock says then, the new ones once it says now.
     const now = Date.now();
-    for (let i = 0; i < 10; i++)
-      m.recordEvent('redis', { kind: 'old', timestamp: now - retentionMs - 5 * 60_000 - i });
+    let clockNow = now - retentionMs - 5 * 60_000;
+    const clock = { now: () => clockNow };
+    const m = closeAfterTest(redisMonitor(redis.url, { retentionMs, keyPrefix: 'cm_ret', clock }));
+    await m.start();
+    for (let i = 0; i < 10; i++) m.recordEvent('redis', { kind: 'old', timestamp: clockNow - i });
+    await m.flush();
+    clockNow = now;
     for (let i = 0; i < 10; i++) m.recordEvent('redis', { kind: 'new', timestamp: now - i * 1000 });
     await m.flush();
     const k = new KeySpace('cm_ret', false).forType('redis');
