@@ -18,6 +18,13 @@ import {
   type AdapterOptions,
   type Disposer,
 } from './adapter.js';
+import {
+  classifyError,
+  errorMessage,
+  httpError,
+  resolveTimeoutRule,
+  type ResponseHead,
+} from './http-outcome.js';
 
 /** The undici channels the adapter subscribes to (Node ≥ 18.19 / undici ≥ 5.x). */
 export const UNDICI_CHANNELS = {
@@ -44,11 +51,22 @@ export interface MonitorHttpOptions extends AdapterOptions {
   /** Connection type for requests no route matches. Default: none (they are not recorded). */
   defaultType?: string;
   /**
-   * A request aborted with a plain `AbortError` after at least this many ms is recorded as a
-   * `timeout` rather than an `abort`: SDKs that implement their timeout with an AbortController
-   * abort that way. Default: none (only real timeout errors count as timeouts).
+   * The SDK's own timeout (openai's `timeout`), in ms: a request aborted with a plain `AbortError`
+   * before its response headers arrived, at least `timeoutMs − timeoutToleranceMs` after it
+   * started, is recorded as a `timeout` rather than an `abort` — SDKs that implement their timeout
+   * with an AbortController abort that way. A plain abort after the headers is always the caller's
+   * (openai clears its timer once the headers are in). Default: none (only real timeout errors
+   * count as timeouts).
    */
   timeoutMs?: number;
+  /**
+   * How much shorter than `timeoutMs` a request may last and still count as a timeout, in ms. The
+   * SDK arms its timer before it calls fetch, and fetch runs before undici publishes the request
+   * (about 1 ms; tens of ms on a process's first request, which compiles fetch's code), so the
+   * duration measured here falls short of the SDK's timeout by that much. Default: a tenth of
+   * `timeoutMs`, at most 100 ms.
+   */
+  timeoutToleranceMs?: number;
   /** Record a `request` event when each request starts. Default `true`. */
   requestEvents?: boolean;
 }
@@ -75,6 +93,11 @@ const optionsSchema = z.strictObject({
     .min(0, { error: 'must be a number of milliseconds from 0 to 2147483648' })
     .max(2 ** 31, { error: 'must be a number of milliseconds from 0 to 2147483648' })
     .optional(),
+  timeoutToleranceMs: z
+    .number({ error: 'must be a number of milliseconds from 0 to 2147483648' })
+    .min(0, { error: 'must be a number of milliseconds from 0 to 2147483648' })
+    .max(2 ** 31, { error: 'must be a number of milliseconds from 0 to 2147483648' })
+    .optional(),
   requestEvents: z.boolean({ error: 'must be true or false' }).default(true),
 });
 
@@ -95,9 +118,8 @@ interface InFlight {
   readonly method: string;
   readonly host: string;
   readonly path: string;
-  status: number;
-  statusText: string;
-  ttfbMs: number;
+  /** Unset until the response headers arrive. */
+  head: ResponseHead | undefined;
 }
 
 /** The fields of undici's request object the adapter reads. */
@@ -113,18 +135,6 @@ interface UndiciMessage {
   error?: unknown;
 }
 
-const TIMEOUT_ERROR_NAMES = new Set([
-  'TimeoutError',
-  'HeadersTimeoutError',
-  'BodyTimeoutError',
-  'ConnectTimeoutError',
-]);
-const TIMEOUT_ERROR_CODES = new Set([
-  'UND_ERR_HEADERS_TIMEOUT',
-  'UND_ERR_BODY_TIMEOUT',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'ETIMEDOUT',
-]);
 const ORIGIN_CACHE_MAX = 1024;
 /**
  * Most requests tracked at once. A request whose response body is never read ends with neither
@@ -133,6 +143,7 @@ const ORIGIN_CACHE_MAX = 1024;
  */
 const IN_FLIGHT_MAX = 10_000;
 const NO_MATCH = null;
+const NO_HEAD: ResponseHead = { status: 0, statusText: '', ttfbMs: -1 };
 /** One guard key per monitor: the undici channels are process-wide. */
 const HTTP_TARGET = {};
 
@@ -140,9 +151,11 @@ const HTTP_TARGET = {};
  * Records outgoing HTTP requests (global `fetch`, undici) to hosts named in `routes`:
  * `request` when one starts (metadata method, host, path without query string), then exactly one
  * of `response` (durationMs from start to the end of the body, metadata status and ttfbMs; status
- * ≥ 400 carries `error: "HTTP <status> <text>"` and so counts as an error), `timeout` (a timeout
- * error such as `AbortSignal.timeout`, undici's header/body/connect timeouts, or see `timeoutMs`),
- * `abort` (aborted by the caller; not an error) or `error` (connection refused, reset, DNS, …).
+ * ≥ 400 carries `error: "HTTP <status> <text>"` and so counts as an error, also when the caller
+ * discards the body, as openai does before it retries a 429), `timeout` (a timeout error such as
+ * `AbortSignal.timeout`, undici's header/body/connect timeouts, or see `timeoutMs`), `abort`
+ * (aborted by the caller; not an error) or `error` (connection refused, reset, DNS, …). Once the
+ * headers arrived, `timeout`, `abort` and `error` carry status and ttfbMs in metadata too.
  * Query strings, headers (so `Authorization`) and bodies are never read.
  *
  * A response whose body is never consumed and does not fit undici's buffer never completes, so it
@@ -155,7 +168,7 @@ const HTTP_TARGET = {};
  */
 export function monitorHttp(monitor: ConnectionMonitor, options: MonitorHttpOptions): Disposer {
   const o = parseAdapterOptions('monitorHttp', monitor, optionsSchema, options);
-  const timeoutMs = o.timeoutMs;
+  const timeoutRule = resolveTimeoutRule(o.timeoutMs, o.timeoutToleranceMs);
   const hasRequestEvents = o.requestEvents;
   const recorders = new Map<string, SafeRecorder>();
   const recorderFor = (type: string): SafeRecorder => {
@@ -216,9 +229,7 @@ export function monitorHttp(monitor: ConnectionMonitor, options: MonitorHttpOpti
         method: typeof request.method === 'string' ? request.method : 'GET',
         host: info.host,
         path: typeof request.path === 'string' ? stripQuery(request.path) : '/',
-        status: 0,
-        statusText: '',
-        ttfbMs: -1,
+        head: undefined,
       };
       if (inFlight.size >= IN_FLIGHT_MAX) {
         const oldest = inFlight.keys().next();
@@ -238,9 +249,28 @@ export function monitorHttp(monitor: ConnectionMonitor, options: MonitorHttpOpti
     const { request, response } = message as UndiciMessage;
     const state = inFlight.get(request);
     if (state === undefined || response === undefined) return;
-    state.status = typeof response.statusCode === 'number' ? response.statusCode : 0;
-    state.statusText = typeof response.statusText === 'string' ? response.statusText : '';
-    state.ttfbMs = performance.now() - state.startedAt;
+    state.head = {
+      status: typeof response.statusCode === 'number' ? response.statusCode : 0,
+      statusText: typeof response.statusText === 'string' ? response.statusText : '',
+      ttfbMs: performance.now() - state.startedAt,
+    };
+  };
+
+  const recordResponse = (state: InFlight): void => {
+    // Undici publishes the headers before the end of a request; status 0 would mean it did not.
+    const head = state.head ?? NO_HEAD;
+    state.recorder.record({
+      kind: 'response',
+      durationMs: performance.now() - state.startedAt,
+      error: httpError(head),
+      metadata: {
+        method: state.method,
+        host: state.host,
+        path: state.path,
+        status: head.status,
+        ttfbMs: round3(head.ttfbMs),
+      },
+    });
   };
 
   const onTrailers = (message: unknown): void => {
@@ -248,22 +278,7 @@ export function monitorHttp(monitor: ConnectionMonitor, options: MonitorHttpOpti
     const state = inFlight.get(request);
     if (state === undefined) return;
     inFlight.delete(request);
-    const status = state.status;
-    state.recorder.record({
-      kind: 'response',
-      durationMs: performance.now() - state.startedAt,
-      error:
-        status >= 400
-          ? `HTTP ${status}${state.statusText === '' ? '' : ` ${state.statusText}`}`
-          : undefined,
-      metadata: {
-        method: state.method,
-        host: state.host,
-        path: state.path,
-        status,
-        ttfbMs: round3(state.ttfbMs),
-      },
-    });
+    recordResponse(state);
   };
 
   const onError = (message: unknown): void => {
@@ -271,15 +286,23 @@ export function monitorHttp(monitor: ConnectionMonitor, options: MonitorHttpOpti
     const state = inFlight.get(request);
     if (state === undefined) return;
     inFlight.delete(request);
+    const head = state.head;
     const durationMs = performance.now() - state.startedAt;
-    const kind = classifyError(error, durationMs, timeoutMs);
+    const kind = classifyError(error, durationMs, head, timeoutRule);
+    if (kind === 'response') {
+      recordResponse(state);
+      return;
+    }
     const code = (error as { code?: unknown } | null)?.code;
     const metadata: Record<string, string | number> = {
       method: state.method,
       host: state.host,
       path: state.path,
     };
-    if (state.status !== 0) metadata.status = state.status;
+    if (head !== undefined) {
+      metadata.status = head.status;
+      metadata.ttfbMs = round3(head.ttfbMs);
+    }
     if (typeof code === 'string') metadata.errorCode = code;
     state.recorder.record({
       kind,
@@ -308,33 +331,6 @@ export function monitorHttp(monitor: ConnectionMonitor, options: MonitorHttpOpti
     release();
   };
   return dispose;
-}
-
-/** `timeout`, `abort` or `error` for an undici request error. */
-function classifyError(
-  error: unknown,
-  durationMs: number,
-  timeoutMs: number | undefined,
-): 'timeout' | 'abort' | 'error' {
-  if (typeof error !== 'object' || error === null) return 'error';
-  const { name, code } = error as { name?: unknown; code?: unknown };
-  if (typeof name === 'string' && TIMEOUT_ERROR_NAMES.has(name)) return 'timeout';
-  if (typeof code === 'string' && TIMEOUT_ERROR_CODES.has(code)) return 'timeout';
-  if (name === 'AbortError') {
-    return timeoutMs !== undefined && durationMs >= timeoutMs ? 'timeout' : 'abort';
-  }
-  return 'error';
-}
-
-/** The error's message with anything that looks like a query string cut out. */
-function errorMessage(error: unknown): string {
-  const text =
-    error instanceof Error
-      ? error.message || error.name
-      : typeof error === 'string'
-        ? error
-        : 'request failed';
-  return text.replace(/\?\S*/g, '?…');
 }
 
 function testRegExp(re: RegExp, host: string): boolean {

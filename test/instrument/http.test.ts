@@ -193,6 +193,31 @@ describe('monitorHttp with fetch against local stand-ins for Kimi, GLM and Supab
     expect(got2[1]?.durationMs).toBeGreaterThanOrEqual(100);
   });
 
+  it('counts a plain abort before the headers as timeout from timeoutMs − timeoutToleranceMs on', async () => {
+    // An SDK timer firing 80 ms after the request reached the peer, twice: with timeoutMs 1000
+    // and the default tolerance (100 ms) that is an abort; with a tolerance of 950 ms, a timeout.
+    const sdkStyleAbort = async (monitor: ConnectionMonitor, kind: string) => {
+      const sdk = new AbortController();
+      const reached = glm.received.length;
+      const call = fetch(`${glm.url}/hang`, { signal: sdk.signal });
+      await waitUntil(() => glm.received.length > reached, 'the request to reach the peer', {
+        timeoutMs: 5_000,
+        intervalMs: 10,
+      });
+      const timer = setTimeout(() => sdk.abort(), 80);
+      await expect(call).rejects.toThrow(/abort/i);
+      clearTimeout(timer);
+      const [, ended] = await waitForKinds(monitor, 'glm', ['request', kind]);
+      expect(ended?.durationMs).toBeGreaterThanOrEqual(80);
+      expect(ended?.durationMs).toBeLessThan(900);
+    };
+    const { monitor, dispose } = setup({ timeoutMs: 1_000 });
+    await sdkStyleAbort(monitor, 'abort');
+    dispose();
+    const { monitor: m2 } = setup({ timeoutMs: 1_000, timeoutToleranceMs: 950 });
+    await sdkStyleAbort(m2, 'timeout');
+  });
+
   it('ignores unmatched hosts, or records them under defaultType', async () => {
     const { monitor, dispose } = setup();
     await (await fetch(`${other.url}/x`)).text();
@@ -241,6 +266,9 @@ describe('monitorHttp with fetch against local stand-ins for Kimi, GLM and Supab
       'routes[0].host',
     );
     expect(field(() => monitorHttp(monitor, { routes: [], timeoutMs: -1 }))).toBe('timeoutMs');
+    expect(field(() => monitorHttp(monitor, { routes: [], timeoutToleranceMs: -1 }))).toBe(
+      'timeoutToleranceMs',
+    );
     expect(field(() => monitorHttp(monitor, {} as MonitorHttpOptions))).toBe('routes');
   });
 
