@@ -2,12 +2,17 @@
 import fastifyCookie from '@fastify/cookie';
 import fastifyCors from '@fastify/cors';
 import fastifyWebsocket from '@fastify/websocket';
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import { MonitorError } from '../core/errors.js';
 import { markInternalClient } from '../core/internal.js';
 import type { ServiceStatus } from '../core/status.js';
 import type { ConnectionMonitor } from '../monitor.js';
-import { TokenAuth, redactTokenInUrl } from './auth.js';
+import { TokenAuth, redactTokenInUrl, urlPath } from './auth.js';
 import { registerDashboard } from './dashboard.js';
 import { httpErrorBody, toWireError } from './errors.js';
 import { guard } from './guard.js';
@@ -38,6 +43,15 @@ export interface MonitoringServer {
 }
 
 /**
+ * Answers an error Fastify meets before routing (a URL it cannot decode) like our error handler
+ * does. (That handler is not reached from here: the router's own context predates it.)
+ */
+function answerFrameworkError(err: FastifyError, _req: FastifyRequest, reply: FastifyReply): void {
+  const w = toWireError(err);
+  void reply.code(w.status).send(httpErrorBody(w));
+}
+
+/**
  * Builds the HTTP + WebSocket service around `monitor` (which the caller starts and closes).
  * @throws MonitorError `CM_ERR_CONFIG` for a bad option, or a non-loopback `host` without `token`.
  */
@@ -54,7 +68,9 @@ export function createMonitoringServer(
         : {
             ...resolved.logger,
             serializers: {
-              // Never log a token passed as ?token=; headers are not logged at all.
+              ...resolved.logger.serializers,
+              // Never log a token passed in the URL, however its name is encoded; headers are
+              // not logged at all.
               req: (req: FastifyRequest) => ({
                 method: req.method,
                 url: redactTokenInUrl(req.url),
@@ -65,6 +81,9 @@ export function createMonitoringServer(
     bodyLimit: limits.bodyBytes,
     requestTimeout: 30_000,
     return503OnClosing: true,
+    // URLs the router cannot decode go to the error handler below like any other error, not to
+    // Fastify's own answer, which quotes the whole URL (a ?token= with it).
+    frameworkErrors: answerFrameworkError,
   });
   const startedAt = Date.now();
   const version = packageVersion();
@@ -106,7 +125,7 @@ export function createMonitoringServer(
     void reply.code(w.status).send(httpErrorBody(w));
   });
   app.setNotFoundHandler((req, reply) => {
-    const path = req.url.split('?')[0] ?? '';
+    const path = redactTokenInUrl(urlPath(req.url));
     const w = toWireError(
       new MonitorError('CM_ERR_NOT_FOUND', `no route ${req.method} ${path.slice(0, 200)}`),
     );

@@ -6,7 +6,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { MonitorError } from '../core/errors.js';
-import { LOGIN_PAGE, SESSION_COOKIE, isSameOrigin, type TokenAuth } from './auth.js';
+import { LOGIN_PAGE, SESSION_COOKIE, isSameOrigin, urlPath, type TokenAuth } from './auth.js';
 
 /** Options of {@link guard}. */
 export interface GuardOptions {
@@ -26,7 +26,7 @@ const DASHBOARD_PATHS = new Set(['/', '/index.html']);
 export const guard = fp(
   async (app: FastifyInstance, { auth, corsOrigins }: GuardOptions) => {
     app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
-      const path = req.url.split('?')[0] ?? '';
+      const path = urlPath(req.url);
       if (path === '/healthz') return;
       const isUpgrade = req.headers.upgrade?.toLowerCase() === 'websocket';
       // A cookie rides along with cross-site WebSocket upgrades; accept it only from our own origin.
