@@ -145,7 +145,7 @@ export function createMonitoringServer(
       socket.terminate();
     },
   });
-  void app.register(securityHeaders);
+  void app.register(securityHeaders, { hsts: resolved.hsts });
   void app.register(fastifyCookie);
   if (corsOrigins.size > 0) {
     void app.register(fastifyCors, {

@@ -124,7 +124,7 @@ export function redactTokenInUrl(url: string): string {
   );
 }
 
-/** The sign-in page's only style. */
+/** The sign-in page's only style; allowed by its hash in {@link LOGIN_PAGE_CSP}. */
 const LOGIN_STYLE = `body{font:16px system-ui,sans-serif;display:grid;place-items:center;min-height:90vh;margin:0;background:#0f172a;color:#e2e8f0}
 form{display:grid;gap:.75rem;padding:2rem;border-radius:.5rem;background:#1e293b;min-width:18rem}
 input,button{font:inherit;padding:.5rem;border-radius:.25rem;border:1px solid #475569}button{cursor:pointer}`;
@@ -139,3 +139,15 @@ export const LOGIN_PAGE = `<!doctype html>
 <input id="token" name="token" type="password" autocomplete="current-password" required autofocus>
 <button type="submit">Open dashboard</button></form></body></html>
 `;
+
+/**
+ * CSP directives of the sign-in page: nothing but its own inline style (by its SHA-256, so no
+ * `'unsafe-inline'`) and its form, which sends the token to `/`.
+ */
+export const LOGIN_PAGE_CSP: Readonly<Record<string, readonly string[]>> = Object.freeze({
+  'default-src': ["'none'"],
+  'style-src': [`'sha256-${createHash('sha256').update(LOGIN_STYLE, 'utf8').digest('base64')}'`],
+  'form-action': ["'self'"],
+  'frame-ancestors': ["'none'"],
+  'base-uri': ["'none'"],
+});

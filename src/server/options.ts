@@ -64,6 +64,8 @@ export interface MonitoringServerOptions {
   processMetrics?: boolean;
   /** Directory of the built dashboard. Default `<package root>/dist/dashboard`. */
   dashboardDir?: string;
+  /** Send `Strict-Transport-Security` (365 days, includeSubDomains): only when every client reaches the service over HTTPS (a TLS-terminating proxy). Default false. */
+  hsts?: boolean;
 }
 
 /** Any size, count or time limit: a whole number ≥ 1 (no upper bound). */
@@ -148,6 +150,7 @@ const serverOptionsSchema = z
       .default(1_000),
     processMetrics: z.boolean({ error: 'must be true or false' }).default(false),
     dashboardDir: z.string({ error: 'must be a directory path' }).min(1).optional(),
+    hsts: z.boolean({ error: 'must be true or false' }).default(false),
   })
   .refine((o) => o.token !== undefined || isLoopbackHost(o.host), {
     path: ['token'],
@@ -168,6 +171,7 @@ export interface ResolvedServerOptions {
   readonly statsIntervalMs: number;
   readonly processMetrics: boolean;
   readonly dashboardDir: string | undefined;
+  readonly hsts: boolean;
 }
 
 /** The value of option `path` as given, when it is short enough to show (never the token). */
@@ -204,5 +208,6 @@ export function resolveServerOptions(options: MonitoringServerOptions = {}): Res
     statsIntervalMs: o.statsIntervalMs,
     processMetrics: o.processMetrics,
     dashboardDir: o.dashboardDir,
+    hsts: o.hsts,
   };
 }
