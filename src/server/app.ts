@@ -16,6 +16,7 @@ import { TokenAuth, redactTokenInUrl, urlPath } from './auth.js';
 import { registerDashboard } from './dashboard.js';
 import { httpErrorBody, toWireError } from './errors.js';
 import { guard } from './guard.js';
+import { IngestRateLimit } from './ingest-rate-limit.js';
 import { createMetricsRegistry } from './metrics.js';
 import {
   resolveServerOptions,
@@ -23,6 +24,7 @@ import {
   type ResolvedServerOptions,
 } from './options.js';
 import { packageVersion } from './package-root.js';
+import { requestRateLimit } from './request-rate-limit.js';
 import { registerRoutes } from './routes.js';
 import { securityHeaders } from './security-headers.js';
 import { zodValidatorCompiler } from './validation.js';
@@ -81,6 +83,8 @@ export function createMonitoringServer(
     bodyLimit: limits.bodyBytes,
     requestTimeout: 30_000,
     return503OnClosing: true,
+    trustProxy:
+      typeof resolved.trustProxy === 'object' ? [...resolved.trustProxy] : resolved.trustProxy,
     // URLs the router cannot decode go to the error handler below like any other error, not to
     // Fastify's own answer, which quotes the whole URL (a ?token= with it).
     frameworkErrors: answerFrameworkError,
@@ -88,6 +92,12 @@ export function createMonitoringServer(
   const startedAt = Date.now();
   const version = packageVersion();
   let rejectedTotal = 0;
+  let rateLimitedTotal = 0;
+  const ingestLimit = new IngestRateLimit({
+    eventsPerSecond: limits.ingestEventsPerSecond,
+    burst: limits.ingestBurst,
+    maxClients: limits.rateLimitClients,
+  });
 
   const status = (): ServiceStatus => ({
     ...monitor.getStatus(),
@@ -113,6 +123,7 @@ export function createMonitoringServer(
       wsConnections: () => hub.connectionCount,
       wsDroppedMessages: () => hub.droppedMessages,
       ingestRejected: () => rejectedTotal,
+      ingestRateLimited: () => rateLimitedTotal,
     },
     resolved.processMetrics,
   );
@@ -160,6 +171,10 @@ export function createMonitoringServer(
       strictPreflight: false,
     });
   }
+  void app.register(requestRateLimit, {
+    requestsPerMinute: limits.requestsPerMinute,
+    maxClients: limits.rateLimitClients,
+  });
   if (resolved.token !== undefined) {
     void app.register(guard, { auth: new TokenAuth(resolved.token), corsOrigins });
   }
@@ -183,6 +198,10 @@ export function createMonitoringServer(
     status,
     onRejected: (n) => {
       rejectedTotal += n;
+    },
+    ingestLimit,
+    onRateLimited: (n) => {
+      rateLimitedTotal += n;
     },
   });
   const dashboardDir = registerDashboard(app, resolved.dashboardDir);
