@@ -2,15 +2,21 @@
 import fastifyCookie from '@fastify/cookie';
 import fastifyCors from '@fastify/cors';
 import fastifyWebsocket from '@fastify/websocket';
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import { MonitorError } from '../core/errors.js';
 import { markInternalClient } from '../core/internal.js';
 import type { ServiceStatus } from '../core/status.js';
 import type { ConnectionMonitor } from '../monitor.js';
-import { TokenAuth, redactTokenInUrl } from './auth.js';
+import { TokenAuth, redactTokenInUrl, urlPath } from './auth.js';
 import { registerDashboard } from './dashboard.js';
 import { httpErrorBody, toWireError } from './errors.js';
 import { guard } from './guard.js';
+import { IngestRateLimit } from './ingest-rate-limit.js';
 import { createMetricsRegistry } from './metrics.js';
 import {
   resolveServerOptions,
@@ -18,6 +24,7 @@ import {
   type ResolvedServerOptions,
 } from './options.js';
 import { packageVersion } from './package-root.js';
+import { requestRateLimit } from './request-rate-limit.js';
 import { registerRoutes } from './routes.js';
 import { securityHeaders } from './security-headers.js';
 import { zodValidatorCompiler } from './validation.js';
@@ -38,6 +45,15 @@ export interface MonitoringServer {
 }
 
 /**
+ * Answers an error Fastify meets before routing (a URL it cannot decode) like our error handler
+ * does. (That handler is not reached from here: the router's own context predates it.)
+ */
+function answerFrameworkError(err: FastifyError, _req: FastifyRequest, reply: FastifyReply): void {
+  const w = toWireError(err);
+  void reply.code(w.status).send(httpErrorBody(w));
+}
+
+/**
  * Builds the HTTP + WebSocket service around `monitor` (which the caller starts and closes).
  * @throws MonitorError `CM_ERR_CONFIG` for a bad option, or a non-loopback `host` without `token`.
  */
@@ -54,7 +70,9 @@ export function createMonitoringServer(
         : {
             ...resolved.logger,
             serializers: {
-              // Never log a token passed as ?token=; headers are not logged at all.
+              ...resolved.logger.serializers,
+              // Never log a token passed in the URL, however its name is encoded; headers are
+              // not logged at all.
               req: (req: FastifyRequest) => ({
                 method: req.method,
                 url: redactTokenInUrl(req.url),
@@ -65,10 +83,21 @@ export function createMonitoringServer(
     bodyLimit: limits.bodyBytes,
     requestTimeout: 30_000,
     return503OnClosing: true,
+    trustProxy:
+      typeof resolved.trustProxy === 'object' ? [...resolved.trustProxy] : resolved.trustProxy,
+    // URLs the router cannot decode go to the error handler below like any other error, not to
+    // Fastify's own answer, which quotes the whole URL (a ?token= with it).
+    frameworkErrors: answerFrameworkError,
   });
   const startedAt = Date.now();
   const version = packageVersion();
   let rejectedTotal = 0;
+  let rateLimitedTotal = 0;
+  const ingestLimit = new IngestRateLimit({
+    eventsPerSecond: limits.ingestEventsPerSecond,
+    burst: limits.ingestBurst,
+    maxClients: limits.rateLimitClients,
+  });
 
   const status = (): ServiceStatus => ({
     ...monitor.getStatus(),
@@ -94,6 +123,7 @@ export function createMonitoringServer(
       wsConnections: () => hub.connectionCount,
       wsDroppedMessages: () => hub.droppedMessages,
       ingestRejected: () => rejectedTotal,
+      ingestRateLimited: () => rateLimitedTotal,
     },
     resolved.processMetrics,
   );
@@ -106,7 +136,7 @@ export function createMonitoringServer(
     void reply.code(w.status).send(httpErrorBody(w));
   });
   app.setNotFoundHandler((req, reply) => {
-    const path = req.url.split('?')[0] ?? '';
+    const path = redactTokenInUrl(urlPath(req.url));
     const w = toWireError(
       new MonitorError('CM_ERR_NOT_FOUND', `no route ${req.method} ${path.slice(0, 200)}`),
     );
@@ -126,7 +156,7 @@ export function createMonitoringServer(
       socket.terminate();
     },
   });
-  void app.register(securityHeaders);
+  void app.register(securityHeaders, { hsts: resolved.hsts });
   void app.register(fastifyCookie);
   if (corsOrigins.size > 0) {
     void app.register(fastifyCors, {
@@ -141,6 +171,10 @@ export function createMonitoringServer(
       strictPreflight: false,
     });
   }
+  void app.register(requestRateLimit, {
+    requestsPerMinute: limits.requestsPerMinute,
+    maxClients: limits.rateLimitClients,
+  });
   if (resolved.token !== undefined) {
     void app.register(guard, { auth: new TokenAuth(resolved.token), corsOrigins });
   }
@@ -164,6 +198,10 @@ export function createMonitoringServer(
     status,
     onRejected: (n) => {
       rejectedTotal += n;
+    },
+    ingestLimit,
+    onRateLimited: (n) => {
+      rateLimitedTotal += n;
     },
   });
   const dashboardDir = registerDashboard(app, resolved.dashboardDir);

@@ -79,20 +79,75 @@ export function isSameOrigin(req: FastifyRequest): boolean {
   }
 }
 
-/** Removes `token=` values from a URL before it is logged. */
-export function redactTokenInUrl(url: string): string {
-  return url.replace(/([?&]token=)[^&#]*/gi, '$1***');
+/**
+ * The path of a request URL: up to the first `?` or `#`, where Fastify's router (find-my-way)
+ * ends it too (it reads `/a#token=x` as path `/a` with query `token=x`).
+ */
+export function urlPath(url: string): string {
+  return url.split(/[?#]/, 1)[0] ?? '';
 }
+
+/** Most rounds of percent-decoding of a parameter name (`%2574` → `%74` → `t`). */
+const MAX_DECODE_ROUNDS = 4;
+
+/**
+ * True when a raw parameter name names the token however it is spelled: percent-encoded (also
+ * twice), `+` for a space, in any case, or with other characters around (`access_token`). Wider
+ * than what the query parser reads as `token`, on purpose: a client that sent such a name meant
+ * the token, and redacting a harmless value costs nothing.
+ */
+function isTokenName(raw: string): boolean {
+  let name = raw;
+  for (let i = 0; i < MAX_DECODE_ROUNDS; i++) {
+    // Byte by byte, so a malformed escape cannot throw (only ASCII letters matter here).
+    const decoded = name.replace(/%([0-9a-fA-F]{2})/g, (_, hex: string) =>
+      String.fromCharCode(parseInt(hex, 16)),
+    );
+    if (decoded === name) break;
+    name = decoded;
+  }
+  return name
+    .replace(/[^a-zA-Z]/g, '')
+    .toLowerCase()
+    .includes('token');
+}
+
+/**
+ * Masks the value of every token parameter of a URL (see `isTokenName`) before it is logged or
+ * shown: `?tok%65n=abc&x=1` → `?tok%65n=***&x=1`. Parameters are taken to start after any of
+ * `? # & ;`, more places than the query parser reads (`?`, `#`, then `&`), so nothing it reads
+ * as the token is ever missed.
+ */
+export function redactTokenInUrl(url: string): string {
+  return url.replace(/([?#&;])([^?#&;=]*)=[^?#&;]*/g, (param, separator: string, name: string) =>
+    isTokenName(name) ? `${separator}${name}=***` : param,
+  );
+}
+
+/** The sign-in page's only style; allowed by its hash in {@link LOGIN_PAGE_CSP}. */
+const LOGIN_STYLE = `body{font:16px system-ui,sans-serif;display:grid;place-items:center;min-height:90vh;margin:0;background:#0f172a;color:#e2e8f0}
+form{display:grid;gap:.75rem;padding:2rem;border-radius:.5rem;background:#1e293b;min-width:18rem}
+input,button{font:inherit;padding:.5rem;border-radius:.25rem;border:1px solid #475569}button{cursor:pointer}`;
 
 /** The tiny self-contained page asking for the token (no scripts, no external assets). */
 export const LOGIN_PAGE = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>connection-monitor: sign in</title>
-<style>body{font:16px system-ui,sans-serif;display:grid;place-items:center;min-height:90vh;margin:0;background:#0f172a;color:#e2e8f0}
-form{display:grid;gap:.75rem;padding:2rem;border-radius:.5rem;background:#1e293b;min-width:18rem}
-input,button{font:inherit;padding:.5rem;border-radius:.25rem;border:1px solid #475569}button{cursor:pointer}</style>
+<style>${LOGIN_STYLE}</style>
 </head><body><form method="get" action="/">
 <label for="token">Token for this connection-monitor (MONITOR_TOKEN)</label>
 <input id="token" name="token" type="password" autocomplete="current-password" required autofocus>
 <button type="submit">Open dashboard</button></form></body></html>
 `;
+
+/**
+ * CSP directives of the sign-in page: nothing but its own inline style (by its SHA-256, so no
+ * `'unsafe-inline'`) and its form, which sends the token to `/`.
+ */
+export const LOGIN_PAGE_CSP: Readonly<Record<string, readonly string[]>> = Object.freeze({
+  'default-src': ["'none'"],
+  'style-src': [`'sha256-${createHash('sha256').update(LOGIN_STYLE, 'utf8').digest('base64')}'`],
+  'form-action': ["'self'"],
+  'frame-ancestors': ["'none'"],
+  'base-uri': ["'none'"],
+});

@@ -52,6 +52,8 @@ const FASTIFY_MESSAGES: Record<string, string> = {
   FST_ERR_CTP_EMPTY_JSON_BODY: 'the JSON body is empty',
   FST_ERR_CTP_INVALID_JSON_BODY: 'the body is not valid JSON',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'content-length does not match the body',
+  FST_ERR_BAD_URL: 'the URL is not valid (a bad percent-encoding?)',
+  FST_ERR_MAX_PARAM_LENGTH: 'a path parameter is too long',
 };
 
 /** Turns anything thrown into what the client sees. `isInternal` says whether to log it. */

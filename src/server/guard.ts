@@ -6,7 +6,14 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { MonitorError } from '../core/errors.js';
-import { LOGIN_PAGE, SESSION_COOKIE, isSameOrigin, type TokenAuth } from './auth.js';
+import {
+  LOGIN_PAGE,
+  LOGIN_PAGE_CSP,
+  SESSION_COOKIE,
+  isSameOrigin,
+  urlPath,
+  type TokenAuth,
+} from './auth.js';
 
 /** Options of {@link guard}. */
 export interface GuardOptions {
@@ -17,16 +24,22 @@ export interface GuardOptions {
 
 const DASHBOARD_PATHS = new Set(['/', '/index.html']);
 
+const loginDirectives = Object.fromEntries(
+  Object.entries(LOGIN_PAGE_CSP).map(([name, values]) => [name, [...values]]),
+);
+
 /**
  * Registers the guard as an `onRequest` hook of the whole app. Register it after
  * `@fastify/websocket` (whose hook marks upgrade requests, so a refused upgrade's socket is
- * destroyed), `@fastify/cookie` (which parses the cookie it reads) and `@fastify/cors` (which
- * answers preflight requests, which carry no credentials).
+ * destroyed), `@fastify/helmet` (whose per-reply override gives the sign-in page its policy),
+ * `@fastify/cookie` (which parses the cookie it reads), `@fastify/cors` (which answers preflight
+ * requests, which carry no credentials) and the request rate limit (which counts requests before
+ * their token is checked).
  */
 export const guard = fp(
   async (app: FastifyInstance, { auth, corsOrigins }: GuardOptions) => {
     app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
-      const path = req.url.split('?')[0] ?? '';
+      const path = urlPath(req.url);
       if (path === '/healthz') return;
       const isUpgrade = req.headers.upgrade?.toLowerCase() === 'websocket';
       // A cookie rides along with cross-site WebSocket upgrades; accept it only from our own origin.
@@ -42,6 +55,10 @@ export const guard = fp(
         return;
       }
       if (isDashboard && !isUpgrade && (req.headers.accept ?? '').includes('text/html')) {
+        // The page's own policy replaces the dashboard's (helmet's per-reply override).
+        reply.helmet({
+          contentSecurityPolicy: { useDefaults: false, directives: loginDirectives },
+        });
         return reply
           .code(401)
           .header('cache-control', 'no-store')
@@ -54,6 +71,6 @@ export const guard = fp(
   {
     name: 'connection-monitor-guard',
     fastify: '5.x',
-    dependencies: ['@fastify/websocket', '@fastify/cookie'],
+    dependencies: ['@fastify/websocket', '@fastify/cookie', '@fastify/helmet'],
   },
 );

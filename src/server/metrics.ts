@@ -34,6 +34,7 @@ export interface ServiceCounters {
   wsConnections(): number;
   wsDroppedMessages(): number;
   ingestRejected(): number;
+  ingestRateLimited(): number;
 }
 
 /** A gauge without labels whose value is `read()` at scrape time. */
@@ -141,6 +142,12 @@ export function createMetricsRegistry(
     'connection_monitor_ingest_rejected_events_total',
     'Events rejected by POST /api/events validation.',
     () => counters.ingestRejected(),
+  );
+  scrapedCounter(
+    registry,
+    'connection_monitor_ingest_rate_limited_events_total',
+    'Events of POST /api/events requests refused by the per-client ingestion rate limit (429).',
+    () => counters.ingestRateLimited(),
   );
   if (withProcessMetrics) {
     collectDefaultMetrics({ register: registry });

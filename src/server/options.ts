@@ -3,6 +3,7 @@
  * rule. Host, port and token reuse the service fields of `src/options.ts` (the same rules as
  * `MONITOR_HOST`, `MONITOR_PORT` and `MONITOR_TOKEN`), so no rule is written twice.
  */
+import { isIP } from 'node:net';
 import type { LoggerOptions } from 'pino';
 import { z } from 'zod';
 import { describeValue } from '../core/errors.js';
@@ -36,6 +37,14 @@ export interface ServerLimits {
   seriesPoints?: number;
   /** Longest `from`…`to` span of a query, ms (after clipping to retention). Default 7 days. */
   rangeMs?: number;
+  /** Events per second one client may post to `POST /api/events` (token bucket). Default 10,000. */
+  ingestEventsPerSecond?: number;
+  /** Most events one client may post at once (the bucket's size); at least `batchEvents`. Default 20,000. */
+  ingestBurst?: number;
+  /** Requests per minute one client may make to every route but `/healthz` and `POST /api/events` (fixed one-minute window, @fastify/rate-limit). Default 6,000. */
+  requestsPerMinute?: number;
+  /** Most clients whose rate-limit state is kept, for each of the two limits; beyond it the least recently seen is forgotten (and starts again with a full budget). Default 10,000. */
+  rateLimitClients?: number;
 }
 
 /** CORS settings; CORS is off unless given. */
@@ -64,6 +73,15 @@ export interface MonitoringServerOptions {
   processMetrics?: boolean;
   /** Directory of the built dashboard. Default `<package root>/dist/dashboard`. */
   dashboardDir?: string;
+  /**
+   * Which proxies in front of the service to trust for the client address (`X-Forwarded-For`),
+   * which the rate limits count by: `true` (any) or the proxies' addresses (`'127.0.0.1'`,
+   * `'10.0.0.0/8'`, `'loopback'`; an array or a comma-separated string). Default false: the
+   * address of the TCP peer. Behind a proxy, without it every client counts as the proxy.
+   */
+  trustProxy?: boolean | string | readonly string[];
+  /** Send `Strict-Transport-Security` (365 days, includeSubDomains): only when every client reaches the service over HTTPS (a TLS-terminating proxy). Default false. */
+  hsts?: boolean;
 }
 
 /** Any size, count or time limit: a whole number ≥ 1 (no upper bound). */
@@ -86,12 +104,22 @@ const limitsSchema = z
     wsConnections: limit.default(256),
     seriesPoints: limit.default(2_000),
     rangeMs: limit.default(7 * 86_400_000),
+    ingestEventsPerSecond: limit.default(10_000),
+    ingestBurst: limit.default(20_000),
+    requestsPerMinute: limit.default(6_000),
+    rateLimitClients: limit.default(10_000),
   })
   // A message over the frame limit never reaches the message check: ws closes the connection.
   .refine((l) => l.wsMessageBytes <= l.wsFrameBytes, {
     path: ['wsMessageBytes'],
     error: (iss) =>
       `must not exceed limits.wsFrameBytes (${(iss.input as { wsFrameBytes: number }).wsFrameBytes})`,
+  })
+  // A request is admitted whole or not at all, so a full batch must fit in the bucket.
+  .refine((l) => l.ingestBurst >= l.batchEvents, {
+    path: ['ingestBurst'],
+    error: (iss) =>
+      `must be at least limits.batchEvents (${(iss.input as { batchEvents: number }).batchEvents}), or a full batch could never be accepted`,
   });
 
 /** Default client limits. */
@@ -103,6 +131,33 @@ const ORIGIN_PATTERN = /^https?:\/\/[^/\s]+$/;
 
 /** Longest `setInterval` delay Node honours (a longer one fires at once). */
 const MAX_INTERVAL_MS = 2_147_483_647;
+
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** One `trustProxy` address as proxy-addr (Fastify) reads it: an IP, IP/prefix, IP/netmask or a name. */
+function isProxyAddress(entry: string): boolean {
+  const [ip = '', range, ...rest] = entry.trim().split('/');
+  if (rest.length > 0) return false;
+  if (range === undefined) return PROXY_NAMES.has(ip) || isIP(ip) !== 0;
+  const max = isIP(ip) === 4 ? 32 : isIP(ip) === 6 ? 128 : -1;
+  if (max < 0) return false;
+  return /^\d{1,3}$/.test(range) ? Number(range) <= max : isIP(range) === isIP(ip);
+}
+
+const TRUST_PROXY_RULE =
+  'must be true, false, or proxy addresses (IP, IP/prefix, loopback, linklocal, uniquelocal) as an array or a comma-separated string';
+
+const trustProxySchema = z
+  .custom<boolean | string | string[]>(
+    (v) =>
+      typeof v === 'boolean' ||
+      (typeof v === 'string' && v.split(',').every(isProxyAddress)) ||
+      (Array.isArray(v) &&
+        v.length > 0 &&
+        v.every((e) => typeof e === 'string' && isProxyAddress(e))),
+    { error: TRUST_PROXY_RULE },
+  )
+  .default(false);
 
 /** True for 127.0.0.0/8, ::1, localhost and their bracketed forms. */
 export function isLoopbackHost(host: string): boolean {
@@ -148,6 +203,8 @@ const serverOptionsSchema = z
       .default(1_000),
     processMetrics: z.boolean({ error: 'must be true or false' }).default(false),
     dashboardDir: z.string({ error: 'must be a directory path' }).min(1).optional(),
+    trustProxy: trustProxySchema,
+    hsts: z.boolean({ error: 'must be true or false' }).default(false),
   })
   .refine((o) => o.token !== undefined || isLoopbackHost(o.host), {
     path: ['token'],
@@ -168,6 +225,8 @@ export interface ResolvedServerOptions {
   readonly statsIntervalMs: number;
   readonly processMetrics: boolean;
   readonly dashboardDir: string | undefined;
+  readonly trustProxy: boolean | string | readonly string[];
+  readonly hsts: boolean;
 }
 
 /** The value of option `path` as given, when it is short enough to show (never the token). */
@@ -204,5 +263,7 @@ export function resolveServerOptions(options: MonitoringServerOptions = {}): Res
     statsIntervalMs: o.statsIntervalMs,
     processMetrics: o.processMetrics,
     dashboardDir: o.dashboardDir,
+    trustProxy: o.trustProxy,
+    hsts: o.hsts,
   };
 }

@@ -5,7 +5,10 @@ import { MonitorError } from '../core/errors.js';
 import type { QueryLimits } from '../core/query.js';
 import type { ServiceStatus } from '../core/status.js';
 import type { ConnectionMonitor } from '../monitor.js';
+import { httpErrorBody, toWireError } from './errors.js';
+import type { IngestRateLimit } from './ingest-rate-limit.js';
 import { ingestEvents } from './ingest.js';
+import { clientKey } from './request-rate-limit.js';
 import { eventsQuery, ingestBody, statsQuery, timeseriesQuery } from './schemas.js';
 import type { ZodTypeProvider } from './validation.js';
 
@@ -21,6 +24,17 @@ export interface RouteDeps {
   readonly status: () => ServiceStatus;
   /** Called with the number of events rejected by one ingestion request. */
   readonly onRejected: (count: number) => void;
+  /** The per-client ingestion budget, in events. */
+  readonly ingestLimit: IngestRateLimit;
+  /** Called with the number of events of a request refused by {@link ingestLimit}. */
+  readonly onRateLimited: (count: number) => void;
+}
+
+/** The 429 answer's message: the limit, and what did not fit. */
+function ingestLimitMessage(limit: IngestRateLimit, events: number, retryAfterS: number): string {
+  const { eventsPerSecond: rate, burst } = limit.options;
+  const perSecond = `${rate} event${rate === 1 ? '' : 's'} per second`;
+  return `too many events from this client: at most ${perSecond} with a burst of ${burst}; this request of ${events} did not fit (nothing was recorded), retry in ${retryAfterS} s`;
 }
 
 /** Registers every JSON route and `/metrics`; input is parsed by each route's zod schema. */
@@ -55,6 +69,24 @@ export function registerRoutes(root: FastifyInstance, deps: RouteDeps): void {
   });
 
   app.post('/api/events', { schema: { body: ingestBody } }, async (req, reply) => {
+    const events = Array.isArray(req.body) ? req.body.length : 1;
+    // A batch over batchEvents is refused with 413 by ingestEvents and costs nothing here. Every
+    // event counts, valid or not: each costs the same work to check.
+    if (events <= deps.batchEvents) {
+      const waitMs = deps.ingestLimit.admit(clientKey(req), events, performance.now());
+      if (waitMs > 0) {
+        deps.onRateLimited(events);
+        const retryAfterS = Math.max(1, Math.ceil(waitMs / 1000));
+        const err = new MonitorError(
+          'CM_ERR_RATE_LIMITED',
+          ingestLimitMessage(deps.ingestLimit, events, retryAfterS),
+        );
+        return reply
+          .code(429)
+          .header('retry-after', String(retryAfterS))
+          .send(httpErrorBody(toWireError(err)));
+      }
+    }
     const result = ingestEvents(monitor, req.body, deps.batchEvents);
     if (result.rejected.length > 0) deps.onRejected(result.rejected.length);
     if (result.accepted === 0) {

@@ -7,17 +7,15 @@ import type { WebSocket } from 'ws';
 import type { Logger } from '../logger.js';
 import { toWireError } from './errors.js';
 import type { ResolvedServerOptions } from './options.js';
-import { TokenBucket } from './token-bucket.js';
+import { MessageRateLimit } from './ws-message-limit.js';
 import type { MessageId } from './ws-protocol.js';
 
 type Limits = ResolvedServerOptions['limits'];
 
 /** A connected `/ws` client. */
 export class WsConnection {
-  /** Client messages allowed (`wsMessagesPerSecond`, burst of twice that). */
-  readonly messageBudget: TokenBucket;
-  /** Rate-limited messages since the last one served. */
-  rejectedInARow = 0;
+  /** Client messages allowed (`wsMessagesPerSecond`, burst of twice that) and the 1008 cut-off. */
+  readonly messageLimit: MessageRateLimit;
   /** Requests being answered. */
   inFlight = 0;
   /** False once a ping went unanswered. */
@@ -34,8 +32,7 @@ export class WsConnection {
     private readonly limits: Limits,
     nowMs: number,
   ) {
-    const rate = limits.wsMessagesPerSecond;
-    this.messageBudget = new TokenBucket(rate, rate * 2, nowMs);
+    this.messageLimit = new MessageRateLimit(limits.wsMessagesPerSecond, nowMs);
   }
 
   /** True while messages can be sent. */

@@ -23,8 +23,6 @@ import {
 
 /** Requests one connection may have running at once. */
 const MAX_IN_FLIGHT = 16;
-/** Rate-limited messages in a row after which the connection is closed. */
-const MAX_REJECTED_IN_A_ROW = 1_000;
 /** Interval of WebSocket pings; a client that misses one is terminated, ms. */
 const PING_INTERVAL_MS = 30_000;
 
@@ -106,11 +104,12 @@ export class WsHub {
 
   private onMessage(c: WsConnection, data: RawData, isBinary: boolean): void {
     const { logger, limits } = this.options;
-    if (!c.messageBudget.tryTake(performance.now())) {
-      if (++c.rejectedInARow >= MAX_REJECTED_IN_A_ROW) {
-        c.close(WS_CLOSE_POLICY, 'message rate limit exceeded');
-        return;
-      }
+    const verdict = c.messageLimit.admit(performance.now());
+    if (verdict === 'cut_off') {
+      c.close(WS_CLOSE_POLICY, 'message rate limit exceeded');
+      return;
+    }
+    if (verdict === 'limited') {
       const rate = limits.wsMessagesPerSecond;
       const err = new MonitorError(
         'CM_ERR_RATE_LIMITED',
@@ -119,7 +118,6 @@ export class WsHub {
       c.sendError(undefined, err, logger);
       return;
     }
-    c.rejectedInARow = 0;
     const decoded = decodeMessage(data, isBinary, limits.wsMessageBytes);
     if (!decoded.ok) {
       c.sendError(decoded.id, decoded.error, logger);

@@ -6,8 +6,11 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   collectErrors,
+  cspViolations,
   FORBIDDEN_TEXT,
   launchBrowser,
+  parsePolicy,
+  recordCspViolations,
   waitForCounterToGrow,
   waitForDashboard,
   waitForLiveState,
@@ -45,11 +48,21 @@ describe('dashboard with a token', () => {
     const context = closeAfterTest(await browser.newContext());
     const page = await context.newPage();
     const errors = collectErrors(page);
-    await page.goto(service.url);
+    await recordCspViolations(page);
+    const signIn = await page.goto(service.url);
+    // The sign-in page's own policy allows its inline style by hash: it is styled, and nothing
+    // was blocked.
+    const policy = parsePolicy(signIn?.headers()['content-security-policy']);
+    expect(policy['style-src']).toEqual([expect.stringMatching(/^'sha256-[A-Za-z0-9+/]+=*'$/)]);
+    expect(await page.evaluate(() => getComputedStyle(document.body).backgroundColor)).toBe(
+      'rgb(15, 23, 42)',
+    );
+    expect(await cspViolations(page)).toEqual([]);
     await page.getByLabel(/token/i).fill(TOKEN_A);
     await page.keyboard.press('Enter');
     await waitForDashboard(page);
     await page.locator('[data-testid="card-redis"]').waitFor();
+    expect(await cspViolations(page)).toEqual([]);
     expect(page.url()).not.toContain('token=');
     expect(await page.evaluate(() => sessionStorage.getItem('connection-monitor.token'))).toBe(
       TOKEN_A,

@@ -70,3 +70,34 @@ export async function waitForCounterToGrow(
     { timeout: timeoutMs },
   );
 }
+
+/**
+ * Records Content-Security-Policy violations of every document `page` loads (read them with
+ * {@link cspViolations} before it navigates away). Call before the first `goto`.
+ */
+export async function recordCspViolations(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    const seen: string[] = [];
+    (window as unknown as { __cspViolations: string[] }).__cspViolations = seen;
+    document.addEventListener('securitypolicyviolation', (e) => {
+      seen.push(`${e.effectiveDirective} blocked ${e.blockedURI || 'inline'}`);
+    });
+  });
+}
+
+/** The violations recorded in the current document (see {@link recordCspViolations}). */
+export function cspViolations(page: Page): Promise<string[]> {
+  return page.evaluate(
+    () => (window as unknown as { __cspViolations?: string[] }).__cspViolations ?? ['not recorded'],
+  );
+}
+
+/** `a b; c d` → `{ a: ['b'], c: ['d'] }`. */
+export function parsePolicy(header: string | undefined): Record<string, string[]> {
+  const policy: Record<string, string[]> = {};
+  for (const part of (header ?? '').split(';')) {
+    const [name, ...values] = part.trim().split(/\s+/);
+    if (name !== undefined && name !== '') policy[name] = values;
+  }
+  return policy;
+}

@@ -128,8 +128,6 @@ export interface DashboardServerOptions {
   port?: number;
   /** Extra monitor options (e.g. Redis persistence). Default memory mode. */
   monitor?: MonitorOptions;
-  /** A Content-Security-Policy header to add to every answer (tests the page under it). */
-  csp?: string;
   /** Use this monitor instead of a new one (it is not closed by `close()`). */
   existingMonitor?: ConnectionMonitor;
 }
@@ -147,18 +145,12 @@ export interface DashboardServer {
 export async function startDashboardServer(
   options: DashboardServerOptions = {},
 ): Promise<DashboardServer> {
-  const { csp } = options;
   const service = await startServer(
     { port: options.port ?? 0, token: options.token, statsIntervalMs: 500 },
     options.monitor,
     {
       monitor: options.existingMonitor,
-      beforeListen: async ({ monitor, server }) => {
-        if (csp !== undefined) {
-          server.app.addHook('onRequest', async (_req, reply) => {
-            void reply.header('content-security-policy', csp);
-          });
-        }
+      beforeListen: async ({ monitor }) => {
         const seedEvents = options.seedEvents ?? 20_000;
         if (options.existingMonitor !== undefined || seedEvents === 0) return;
         seedHistory(monitor, seedEvents, options.seedSpanMs ?? 86_400_000);

@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,6 +26,21 @@ afterAll(async () => {
 });
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+/** A GET with the request target sent exactly as given (fetch would normalise it). */
+function rawGet(base: string, target: string): Promise<{ status: number; text: string }> {
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: hostname, port, path: target, method: 'GET' }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
 
 describe('token auth (MONITOR_TOKEN)', () => {
   it('keeps /healthz open and closes every other route without a token', async () => {
@@ -230,6 +246,57 @@ describe('secrets', () => {
       expect(lines.length).toBeGreaterThan(0);
       expect(lines.join('')).toContain('token=***');
       expect(lines.join('')).not.toContain(TOKEN);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('never logs or echoes the token, however its parameter name is spelled or encoded', async () => {
+    const lines: string[] = [];
+    const s = await startServer({
+      token: TOKEN,
+      logger: { level: 'trace', stream: { write: (l: string) => lines.push(l) } } as never,
+    });
+    const encoded = encodeURIComponent(TOKEN);
+    // [request target, status]: what Fastify's query parser reads as `token` is the token (a
+    // percent-encoded name is the same name); other spellings are not, but are redacted all the
+    // same, since a client that sends them meant the token.
+    const targets: [string, number][] = [
+      [`/api/status?tok%65n=${TOKEN}`, 200],
+      [`/api/status?%74oken=${TOKEN}`, 200],
+      [`/api/status?%74%6F%6B%65%6E=${encoded}`, 200],
+      [`/api/status?%74%6f%6b%65%6e=${TOKEN}`, 200],
+      [`/api/status#token=${TOKEN}`, 200],
+      [`/api/stats?type=glm&tok%65n=${TOKEN}`, 404],
+      [`/api/status?token=${TOKEN}&token=${TOKEN}`, 401],
+      [`/api/status?tok%65n=${TOKEN}&%74oken=${TOKEN}`, 401],
+      [`/api/status?TOKEN=${TOKEN}`, 401],
+      [`/api/status?ToK%45n=${TOKEN}`, 401],
+      [`/api/status?tok%2565n=${TOKEN}`, 401],
+      [`/api/status;token=${TOKEN}`, 401],
+      [`/api/status?x=1?token=${TOKEN}`, 401],
+      [`/api/status?tok+en=${TOKEN}`, 401],
+      [`/api/%zz?token=${TOKEN}`, 400],
+      [`/nothing#token=${TOKEN}`, 404],
+      [`/nothing?tok%65n=${TOKEN}#token=${TOKEN}`, 401],
+    ];
+    try {
+      for (const [target, status] of targets) {
+        const res = await rawGet(s.url, target);
+        expect(res.status, target).toBe(status);
+        expect(res.text, target).not.toContain(TOKEN);
+      }
+      const ws = await TestClient.connect(`${s.wsUrl}?tok%65n=${TOKEN}`);
+      await ws.close();
+      const log = lines.join('');
+      expect(log).not.toContain(TOKEN);
+      expect(log).not.toContain(encoded.slice(0, 12));
+      const urls = lines
+        .map((l) => (JSON.parse(l) as { req?: { url?: string } }).req?.url)
+        .filter((u) => u !== undefined);
+      // Every request was logged, each with its token parameter(s) masked.
+      expect(urls.length).toBeGreaterThanOrEqual(targets.length + 1);
+      expect(urls.every((u) => u.includes('=***'))).toBe(true);
     } finally {
       await s.close();
     }

@@ -69,6 +69,19 @@ describe('server options', () => {
     expect(o).toMatchObject({ host: '127.0.0.1', port: 8080, token: undefined, logger: false });
     expect(o.limits).toEqual(DEFAULT_LIMITS);
     expect(o.corsOrigins.size).toBe(0);
+    expect(o.limits).toMatchObject({
+      ingestEventsPerSecond: 10_000,
+      ingestBurst: 20_000,
+      requestsPerMinute: 6_000,
+      rateLimitClients: 10_000,
+    });
+    expect(o).toMatchObject({ trustProxy: false, hsts: false });
+  });
+
+  it('accepts trustProxy as true, addresses or ranges', () => {
+    for (const trustProxy of [true, '127.0.0.1', '10.0.0.0/8, ::1', ['loopback', 'fd00::/8']]) {
+      expect(resolveServerOptions({ trustProxy }).trustProxy).toEqual(trustProxy);
+    }
   });
 
   it('rejects bad values naming the option', () => {
@@ -83,6 +96,14 @@ describe('server options', () => {
       [{ statsIntervalMs: 1 }, 'statsIntervalMs'],
       [{ cors: { origins: ['*'] } }, 'cors.origins'],
       [{ host: '0.0.0.0' }, 'token'],
+      [{ limits: { ingestEventsPerSecond: 0 } }, 'limits.ingestEventsPerSecond'],
+      [{ limits: { ingestBurst: 999 } }, 'limits.ingestBurst'],
+      [{ limits: { requestsPerMinute: 1.5 } }, 'limits.requestsPerMinute'],
+      [{ limits: { rateLimitClients: 0 } }, 'limits.rateLimitClients'],
+      [{ trustProxy: 'proxy.example' }, 'trustProxy'],
+      [{ trustProxy: ['10.0.0.0/33'] }, 'trustProxy'],
+      [{ trustProxy: 2 as never }, 'trustProxy'],
+      [{ hsts: 'yes' as never }, 'hsts'],
     ];
     for (const [options, field] of bad) {
       let caught: unknown;
@@ -111,6 +132,12 @@ describe('server options', () => {
     expect(message({ limits: { wsMessageBytes: 4096, wsFrameBytes: 1024 } })).toBe(
       'server option limits.wsMessageBytes=4096 is not allowed: must not exceed limits.wsFrameBytes (1024)',
     );
+    expect(message({ limits: { ingestBurst: 500 } })).toBe(
+      'server option limits.ingestBurst=500 is not allowed: must be at least limits.batchEvents (1000), or a full batch could never be accepted',
+    );
+    expect(() =>
+      resolveServerOptions({ limits: { ingestBurst: 50, batchEvents: 50 } }),
+    ).not.toThrow();
     expect(message({ port: -1 })).toMatch(/port=-1 .*whole number from 0 to 65535/);
     expect(message({ token: 'secret here' })).not.toContain('secret');
   });

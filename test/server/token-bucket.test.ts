@@ -26,3 +26,17 @@ describe('TokenBucket', () => {
     expect(b.take(10, 1_000)).toBe(10);
   });
 });
+
+describe('TokenBucket.takeAll', () => {
+  it('takes all or nothing, and says how long until all would fit', () => {
+    const b = new TokenBucket(10, 100, 0);
+    expect(b.takeAll(95, 0)).toBe(0);
+    // 5 tokens held: 10 do not fit; none is taken; 5 more take 500 ms at 10/s.
+    expect(b.takeAll(10, 0)).toBe(500);
+    expect(b.available(0)).toBe(5);
+    expect(b.takeAll(10, 500)).toBe(0);
+    expect(b.available(500)).toBe(0);
+    expect(b.takeAll(101, 1_000_000)).toBe(Infinity);
+    expect(b.available(1_000_000)).toBe(100);
+  });
+});

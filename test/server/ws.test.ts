@@ -375,6 +375,38 @@ describe('WebSocket bad input', () => {
     }
   });
 
+  it('closes a flooding client with 1008 after 1,000 rate-limited messages in a row, though tokens trickle in', async () => {
+    // Default limit: 50 messages/s, burst 100. The flood is paced (10 messages a millisecond)
+    // so tokens refill during it: the occasional message they let through must not reset the
+    // count. Bounded: at most 5,000 messages to loopback, within 10 s.
+    const s = await startServer();
+    try {
+      const c = await TestClient.connect(s.wsUrl);
+      const deadline = Date.now() + 10_000;
+      let sent = 0;
+      while (c.closeCode === undefined && sent < 5_000 && Date.now() < deadline) {
+        for (let i = 0; i < 10; i++) c.send({ type: 'status', id: sent++ });
+        await new Promise((r) => setTimeout(r, 1));
+      }
+      const code = await Promise.race([
+        c.closed,
+        new Promise((r) => setTimeout(() => r('still open'), 2_000)),
+      ]);
+      if (code === 'still open') await c.close();
+      expect(code, `${sent} messages sent`).toBe(1008);
+      const limited = c.messages.filter(
+        (m) => m.type === 'error' && m.code === 'CM_ERR_RATE_LIMITED',
+      );
+      const served = c.messages.filter((m) => m.type === 'status');
+      // The burst, the few the trickle let through, then 999 rate-limited answers and the close.
+      expect(served.length).toBeGreaterThanOrEqual(100);
+      expect(limited.length).toBeGreaterThanOrEqual(999);
+      expect(sent).toBeGreaterThan(1_000);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('refuses connections beyond the connection limit with 1013', async () => {
     const s = await startServer({ limits: { wsConnections: 1 } });
     try {
