@@ -21,6 +21,7 @@ import { KeySpace } from './keys.js';
 import { ProblemLog } from './problems.js';
 import { RedisReader } from './reader.js';
 import { Recovery } from './recovery.js';
+import { writeBatchArgs } from './write-script.js';
 
 /** What Redis persistence needs (the monitor passes these from its resolved options). */
 export interface RedisPersistenceOptions extends RedisConnectionOptions {
@@ -258,24 +259,11 @@ export class RedisPersistence implements Persistence, BatchSink {
       throw this.safeError(err);
     }
     const now = this.options.clock.now();
-    const retention = Math.round(this.options.retentionMs);
     const calls = batches.map((b) => {
       const failure = blocked.get(b.type);
       if (failure !== undefined) return Promise.reject(failure);
-      const k = this.keys.forType(b.type);
       return this.client.cmWriteBatch(
-        k.events,
-        k.stats,
-        k.rollups,
-        k.rollupIndex,
-        k.batches,
-        b.batchId,
-        now,
-        retention,
-        b.count,
-        ...b.pairs,
-        b.statsJson,
-        b.rollupsJson,
+        ...writeBatchArgs(this.keys.forType(b.type), b, now, this.options.retentionMs),
       );
     });
     const results = await Promise.allSettled(calls);

@@ -17,8 +17,32 @@
  * Returns 1 when applied, 0 when the batch id was seen.
  */
 import { MINUTE_MS } from '../core/time-series.js';
-import { STATS_FIELDS as S, WIRE_KEYS as W } from './codec.js';
+import { STATS_FIELDS as S, WIRE_KEYS as W, type EncodedBatch } from './codec.js';
 import { SCRIPT_CORRUPT, SCRIPT_INVALID } from './failures.js';
+import type { TypeKeys } from './keys.js';
+
+/** The write script's keys and arguments for one batch (see the KEYS/ARGV layout above). */
+export function writeBatchArgs(
+  k: TypeKeys,
+  b: EncodedBatch,
+  nowMs: number,
+  retentionMs: number,
+): (string | number)[] {
+  return [
+    k.events,
+    k.stats,
+    k.rollups,
+    k.rollupIndex,
+    k.batches,
+    b.batchId,
+    nowMs,
+    Math.round(retentionMs),
+    b.count,
+    ...b.pairs,
+    b.statsJson,
+    b.rollupsJson,
+  ];
+}
 
 /** The aggregate fields every stored count must hold as a whole number. */
 const INTEGER_STATS = [S.events, S.errors, S.durCount];

@@ -1,3 +1,4 @@
+import { writeBatchArgs } from '../../src/persistence/write-script.js';
 import { spawn } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
@@ -94,20 +95,7 @@ describe('persistence faults', () => {
       instance: 'inst',
     }));
     const b = encodeBatch('glm', 'inst:boot:1', events);
-    const args = [
-      keys.events,
-      keys.stats,
-      keys.rollups,
-      keys.rollupIndex,
-      keys.batches,
-      b.batchId,
-      now,
-      86_400_000,
-      b.count,
-      ...b.pairs,
-      b.statsJson,
-      b.rollupsJson,
-    ];
+    const args = writeBatchArgs(keys, b, now, 86_400_000);
     expect(await client.cmWriteBatch(...args)).toBe(1);
     const first = await snapshot('cm_replay', 'glm');
     expect(await client.cmWriteBatch(...args)).toBe(0);

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vites
 import { isMonitorError } from '../../src/core/errors.js';
 import { createRedisClient } from '../../src/persistence/client.js';
 import { encodeBatch } from '../../src/persistence/codec.js';
+import { writeBatchArgs } from '../../src/persistence/write-script.js';
 import { KeySpace } from '../../src/persistence/keys.js';
 import { resolveOptions } from '../../src/options.js';
 import { silentLogger } from '../../src/logger.js';
@@ -54,20 +55,7 @@ describe('the write script applies a batch whole or not at all', () => {
         instance: 'i',
       }));
       const b = encodeBatch('glm', `batch-${corrupt.length}`, events);
-      const write = client.cmWriteBatch(
-        k.events,
-        k.stats,
-        k.rollups,
-        k.rollupIndex,
-        k.batches,
-        b.batchId,
-        now,
-        86_400_000,
-        b.count,
-        ...b.pairs,
-        b.statsJson,
-        b.rollupsJson,
-      );
+      const write = client.cmWriteBatch(...writeBatchArgs(k, b, now, 86_400_000));
       await expect(write).rejects.toThrow(new RegExp(`CM_CORRUPT ${k.rollups} field ${minute}`));
       // Nothing of the batch: no member, no total, no batch id.
       expect(await zcard(k.events)).toBe(0);
@@ -76,19 +64,19 @@ describe('the write script applies a batch whole or not at all', () => {
     }
     // Bad input is refused the same way before anything is written.
     const write = client.cmWriteBatch(
-      k.events,
-      k.stats,
-      k.rollups,
-      k.rollupIndex,
-      k.batches,
-      'batch-x',
-      now,
-      86_400_000,
-      1,
-      now,
-      '{"id":"a"}',
-      '{"e":1,"x":0,"k":{"r":1},"ds":null,"dc":0,"h":{}}',
-      '[]',
+      ...writeBatchArgs(
+        k,
+        {
+          type: 'glm',
+          batchId: 'batch-x',
+          count: 1,
+          pairs: [now, '{"id":"a"}'],
+          statsJson: '{"e":1,"x":0,"k":{"r":1},"ds":null,"dc":0,"h":{}}',
+          rollupsJson: '[]',
+        },
+        now,
+        86_400_000,
+      ),
     );
     await expect(write).rejects.toThrow(/CM_INVALID stats delta/);
     expect(await zcard(k.events)).toBe(0);
