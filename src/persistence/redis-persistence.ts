@@ -1,5 +1,3 @@
-import { Cluster } from 'ioredis';
-import calculateSlot from 'cluster-key-slot';
 import type { Rollup } from '../core/aggregate.js';
 import type { Clock } from '../core/clock.js';
 import type { ConnectionEvent } from '../core/event.js';
@@ -12,7 +10,7 @@ import type {
 import type { NormalizedHistoryQuery } from '../core/query.js';
 import { redactUrl } from '../core/redact.js';
 import type { Logger } from '../logger.js';
-import { BatchWriter, type BatchSink } from './batch-writer.js';
+import { BatchWriter } from './batch-writer.js';
 import { ShardBreakers } from './breaker.js';
 import { createRedisClient, type MonitorRedis, type RedisConnectionOptions } from './client.js';
 import type { EncodedBatch } from './codec.js';
@@ -20,6 +18,9 @@ import { classifyFailure, type Failure } from './failures.js';
 import { KeySpace } from './keys.js';
 import { ProblemLog } from './problems.js';
 import { RedisReader } from './reader.js';
+import type { BatchSink } from './shard-calls.js';
+import { clientOfShard, DEFAULT_SHARD, shardOfKey } from './shards.js';
+import { TypeRegistration } from './type-registration.js';
 import { Recovery } from './recovery.js';
 import { writeBatchArgs } from './write-script.js';
 
@@ -48,9 +49,6 @@ export interface RedisPersistenceOptions extends RedisConnectionOptions {
   readonly logger: Logger;
 }
 
-/** The shard of a standalone server, and of a cluster whose slot map is not known yet. */
-const DEFAULT_SHARD = 'redis';
-
 /**
  * Redis persistence: dual-write through a batching writer behind one circuit breaker per shard,
  * per-type recovery of recent history (at start, or before a type's first write when it could
@@ -66,8 +64,7 @@ export class RedisPersistence implements Persistence, BatchSink {
   private readonly problems: ProblemLog;
   private readonly recovery: Recovery;
   private readonly secret: string;
-  /** When each type was last added to the types set (re-added every quarter retention for its TTL). */
-  private readonly registeredAt = new Map<string, number>();
+  private readonly registration: TypeRegistration;
   private hooks: PersistenceHooks | undefined;
   private closing: Promise<void> | undefined;
 
@@ -80,6 +77,12 @@ export class RedisPersistence implements Persistence, BatchSink {
     this.reader = new RedisReader(this.client, this.keys);
     this.secret = safePassword(options.redisUrl);
     this.problems = new ProblemLog(options.clock, options.logger);
+    this.registration = new TypeRegistration(
+      this.client,
+      this.keys.types,
+      options.retentionMs,
+      (reason) => this.problems.add('*', this.sanitize(reason), 0, this.keys.types),
+    );
     this.recovery = new Recovery(this.reader, this.problems, {
       ...options,
       typesKey: this.keys.types,
@@ -131,7 +134,7 @@ export class RedisPersistence implements Persistence, BatchSink {
       );
       // The shard that could not answer: the whole server, or the one holding the types set.
       const shard =
-        this.client.status === 'ready' ? this.shardOfKey(this.keys.types) : DEFAULT_SHARD;
+        this.client.status === 'ready' ? shardOfKey(this.client, this.keys.types) : DEFAULT_SHARD;
       await this.breakers.get(shard).open(new Error(this.sanitize(errorText(err))));
     } finally {
       clearTimeout(timer);
@@ -232,14 +235,14 @@ export class RedisPersistence implements Persistence, BatchSink {
 
   /** The shard of a type's keys: `redis`, or the cluster master serving its slot. */
   shardOf(type: string): string {
-    return this.shardOfKey(this.keys.forType(type).events);
+    return shardOfKey(this.client, this.keys.forType(type).events);
   }
 
   /** The half-open probe of a shard: the types set recovered when still owed, then a PING. */
   async probe(shard: string): Promise<void> {
     try {
-      if (shard === this.shardOfKey(this.keys.types)) await this.recovery.all();
-      await this.nodeOf(shard).ping();
+      if (shard === shardOfKey(this.client, this.keys.types)) await this.recovery.all();
+      await clientOfShard(this.client, shard).ping();
     } catch (err) {
       throw this.safeError(err);
     }
@@ -267,40 +270,12 @@ export class RedisPersistence implements Persistence, BatchSink {
       );
     });
     const results = await Promise.allSettled(calls);
-    this.register(types, now);
+    this.registration.register(types, now);
     return results.map((r) => {
       if (r.status === 'fulfilled') return null;
       const f: Failure = isFailure(r.reason) ? r.reason : classifyFailure(r.reason);
       return { ...f, reason: this.sanitize(f.reason) };
     });
-  }
-
-  /**
-   * Adds types to the types set (discovery at start) when this process has not done so for a
-   * quarter of the retention, which also refreshes the set's TTL. Best effort and apart from the
-   * batches: the set lives in its own slot, and failing to register never fails a write.
-   */
-  private register(types: Iterable<string>, now: number): void {
-    const retention = Math.round(this.options.retentionMs);
-    const due = [...types].filter(
-      (t) => (this.registeredAt.get(t) ?? -Infinity) <= now - retention / 4,
-    );
-    if (due.length === 0) return;
-    for (const t of due) this.registeredAt.set(t, now);
-    this.client
-      .multi()
-      .sadd(this.keys.types, ...due)
-      .pexpire(this.keys.types, retention)
-      .exec()
-      .then((results) => {
-        const err = results?.find(([e]) => e !== null)?.[0];
-        if (err) throw err;
-      })
-      .catch((err: unknown) => {
-        for (const t of due) this.registeredAt.delete(t);
-        const f = classifyFailure(err);
-        if (!f.isConnection) this.problems.add('*', this.sanitize(f.reason), 0, this.keys.types);
-      });
   }
 
   /** Reads go to Redis only while it is connected and the type's shard circuit is closed. */
@@ -317,20 +292,6 @@ export class RedisPersistence implements Persistence, BatchSink {
       { err: this.sanitize(errorText(err)) },
       'connection-monitor: Redis read failed; answering from memory',
     );
-  }
-
-  private shardOfKey(key: string): string {
-    if (!(this.client instanceof Cluster)) return DEFAULT_SHARD;
-    return this.client.slots[calculateSlot(key)]?.[0] ?? DEFAULT_SHARD;
-  }
-
-  /** The client that reaches `shard`: the master's own connection in cluster mode. */
-  private nodeOf(shard: string): { ping(): Promise<string> } {
-    if (!(this.client instanceof Cluster)) return this.client;
-    const node = this.client
-      .nodes('master')
-      .find((n) => `${n.options.host}:${n.options.port}` === shard);
-    return node ?? this.client;
   }
 
   /** An error whose message is safe to show (the password cut out). */
