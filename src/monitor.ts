@@ -37,7 +37,7 @@ import {
 } from './core/persistence.js';
 import type { MonitorStatus } from './core/status.js';
 import { resolveOptions, type MonitorOptions, type ResolvedOptions } from './options.js';
-import { RedisPersistence } from './persistence/redis-persistence.js';
+import { LazyRedisPersistence } from './lazy-persistence.js';
 
 export type { MonitorStatus };
 
@@ -79,7 +79,7 @@ export class ConnectionMonitor extends EventEmitter<MonitorEvents> {
     this.persistence =
       options.persistenceLayer ??
       (this.options.persistence
-        ? new RedisPersistence({
+        ? new LazyRedisPersistence({
             ...this.options,
             batchIdPrefix: `${this.options.instanceId}:${this.options.bootId}`,
           })
