@@ -87,7 +87,7 @@ export function estimateStoredBytes(json: string): number {
 
 /** Kinds that make an event an error (so does carrying `error`). */
 export const ERROR_KINDS: readonly string[] = ['error', 'timeout'];
-const ERROR_KIND_SET: ReadonlySet<string> = new Set(ERROR_KINDS);
+const [ERROR_KIND, TIMEOUT_KIND] = ERROR_KINDS;
 
 /**
  * The one rule for "is this an error?": its kind is one of {@link ERROR_KINDS} or it carries an
@@ -95,7 +95,8 @@ const ERROR_KIND_SET: ReadonlySet<string> = new Set(ERROR_KINDS);
  * Lua script) and the dashboard.
  */
 export function isErrorEvent(kind: string, error: string | null | undefined): boolean {
-  return (error !== undefined && error !== null) || ERROR_KIND_SET.has(kind);
+  // Two comparisons (the list above has two kinds): cheaper than a set lookup on every event.
+  return (error !== undefined && error !== null) || kind === ERROR_KIND || kind === TIMEOUT_KIND;
 }
 
 function invalid(
