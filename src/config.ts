@@ -101,6 +101,7 @@ const VARIABLES = {
   MONITOR_PORT: { option: 'port', parse: integer },
   MONITOR_TOKEN: { option: 'token', parse: z.string(), isSecret: true },
   MONITOR_MAX_CLOCK_SKEW: { option: 'maxClockSkewMs', ...SECONDS },
+  MONITOR_HEARTBEAT_INTERVAL: { option: 'heartbeatMs', ...SECONDS },
 } as const satisfies Record<string, Variable>;
 
 /**

@@ -4,7 +4,9 @@
  * persists, and only once it starts. Events recorded before `start()` wait in a queue bounded
  * like the writer's (`maxQueueSize`, drops counted) and go to the writer when it exists.
  */
+import type { Aggregate } from './core/aggregate.js';
 import type { ConnectionEvent } from './core/event.js';
+import type { InstanceInfo } from './core/fleet.js';
 import type {
   Persistence,
   PersistenceHooks,
@@ -22,6 +24,8 @@ export class LazyRedisPersistence implements Persistence {
   /** Events recorded before start, at most `maxQueueSize`. */
   private early: ConnectionEvent[] = [];
   private earlyDropped = 0;
+  /** Fleet subscriptions made before start, made on the real layer when it exists. */
+  private pendingSubscriptions: (() => void)[] = [];
   private isClosed = false;
 
   constructor(private readonly options: RedisPersistenceOptions) {}
@@ -34,6 +38,8 @@ export class LazyRedisPersistence implements Persistence {
     // Queued before the connection: the writer waits for each type's recovery before writing it.
     for (const e of this.early) real.enqueue(e);
     this.early = [];
+    for (const subscribe of this.pendingSubscriptions) subscribe();
+    this.pendingSubscriptions = [];
     await real.start(hooks);
   }
 
@@ -88,7 +94,30 @@ export class LazyRedisPersistence implements Persistence {
     types: readonly string[] | undefined,
     from: number,
     to: number,
+    instance?: string,
   ): Promise<TypedRollups | null> {
-    return this.real?.rollups(types, from, to) ?? Promise.resolve(null);
+    return this.real?.rollups(types, from, to, instance) ?? Promise.resolve(null);
+  }
+
+  fleetTotals(types: readonly string[] | undefined): Promise<Map<string, Aggregate> | null> {
+    return this.real?.fleetTotals(types) ?? Promise.resolve(null);
+  }
+
+  instances(): Promise<InstanceInfo[] | null> {
+    return this.real?.instances() ?? Promise.resolve(null);
+  }
+
+  /** Before start the subscription waits: it is made on the real layer once it exists. */
+  subscribeFleet(listener: (event: ConnectionEvent) => void): () => void {
+    if (this.real !== undefined) return this.real.subscribeFleet(listener);
+    let stop: (() => void) | undefined;
+    let isCancelled = false;
+    this.pendingSubscriptions.push(() => {
+      if (!isCancelled) stop = this.real?.subscribeFleet(listener);
+    });
+    return () => {
+      isCancelled = true;
+      stop?.();
+    };
   }
 }

@@ -16,10 +16,8 @@ import {
 } from './core/event.js';
 import { bucketIndex } from './core/histogram.js';
 import type { TypeStats } from './core/live-stats.js';
+import type { FleetStats, InstanceInfo } from './core/fleet.js';
 import {
-  historyFromEvents,
-  normalizeHistoryQuery,
-  normalizeSeriesQuery,
   type HistoryPage,
   type HistoryQuery,
   type QueryLimits,
@@ -28,8 +26,6 @@ import {
 } from './core/query.js';
 import { EventIds } from './core/event-ids.js';
 import { TypeRegistry, type TypeState } from './core/type-registry.js';
-import { buildPoints } from './core/time-series.js';
-import type { Rollup } from './core/aggregate.js';
 import {
   DisabledPersistence,
   type Persistence,
@@ -38,6 +34,7 @@ import {
 import type { MonitorStatus } from './core/status.js';
 import { resolveOptions, type MonitorOptions, type ResolvedOptions } from './options.js';
 import { LazyRedisPersistence } from './lazy-persistence.js';
+import { MonitorReads } from './monitor-reads.js';
 
 export type { MonitorStatus };
 
@@ -61,6 +58,7 @@ export class ConnectionMonitor extends EventEmitter<MonitorEvents> {
   private readonly knownKinds = new Set<string>();
   private readonly subscribers = new Set<(event: ConnectionEvent) => void>();
   private readonly persistence: Persistence;
+  private readonly reads: MonitorReads;
   private readonly createdAt: number;
   private nextSweepAt = 0;
   /** Reused out-parameter of `checkMetadata` (no allocation per event). */
@@ -76,7 +74,7 @@ export class ConnectionMonitor extends EventEmitter<MonitorEvents> {
     this.ids = new EventIds(`${this.options.instanceId}:${this.options.bootId}:`);
     this.types = new TypeRegistry({ ...this.options, idOf: this.ids.idOf });
     this.createdAt = this.options.clock.now();
-    this.persistence =
+    const persistence =
       options.persistenceLayer ??
       (this.options.persistence
         ? new LazyRedisPersistence({
@@ -84,6 +82,14 @@ export class ConnectionMonitor extends EventEmitter<MonitorEvents> {
             batchIdPrefix: `${this.options.instanceId}:${this.options.bootId}`,
           })
         : new DisabledPersistence());
+    this.persistence = persistence;
+    this.reads = new MonitorReads({
+      types: this.types,
+      persistence,
+      options: this.options,
+      createdAt: this.createdAt,
+      ownStats: () => this.getStats(),
+    });
   }
 
   /** A monitor configured from an object shaped like `process.env`; `overrides` win. */
@@ -105,7 +111,8 @@ export class ConnectionMonitor extends EventEmitter<MonitorEvents> {
       .start({
         emit: (name, ...args) =>
           (this.emit as (n: string, ...a: unknown[]) => boolean)(name, ...args),
-        onRecovered: (types) => this.types.mergeRecovered(types, this.options.clock.now()),
+        onRecovered: (types) => this.types.mergeRecovered(types),
+        snapshot: () => this.reads.snapshot(),
       })
       .then(() => {
         if (this.state === 'new') this.state = 'running';
@@ -189,19 +196,24 @@ export class ConnectionMonitor extends EventEmitter<MonitorEvents> {
     };
   }
 
-  /** Live stats of every type, keyed by type. */
+  /**
+   * This process's own live stats of every type it recorded, keyed by type (since it started:
+   * the fleet's totals, across restarts and instances, are `getFleetStats()`).
+   */
   getStats(): Record<string, TypeStats>;
-  /** Live stats of one type, or null when it has no events. */
+  /** This process's own live stats of one type, or null when it recorded none. */
   getStats(type: string): TypeStats | null;
   getStats(type?: string): Record<string, TypeStats> | TypeStats | null {
     const now = this.options.clock.now();
     if (type !== undefined) {
       assertName(type, 'type');
-      return this.types.get(type)?.stats.snapshot(type, now) ?? null;
+      const s = this.types.get(type)?.stats;
+      return s === undefined || s.isEmpty ? null : s.snapshot(type, now);
     }
     const out: Record<string, TypeStats> = {};
     for (const t of this.types.names()) {
-      out[t] = (this.types.get(t) as TypeState).stats.snapshot(t, now);
+      const s = (this.types.get(t) as TypeState).stats;
+      if (!s.isEmpty) out[t] = s.snapshot(t, now);
     }
     return out;
   }
@@ -237,62 +249,48 @@ export class ConnectionMonitor extends EventEmitter<MonitorEvents> {
   }
 
   /**
-   * A page of history, newest first, from Redis, or from memory when Redis cannot answer
-   * (`source` says which). `limits` (the service's) bound the range. Throws
-   * `CM_ERR_INVALID_QUERY` naming a bad parameter.
+   * A page of history, newest first, from Redis (the fleet's, or one instance's with `instance`),
+   * or from memory when Redis cannot answer (`source` says which). `limits` (the service's) bound
+   * the range. Throws `CM_ERR_INVALID_QUERY` naming a bad parameter.
    */
-  async getHistoricalData(query: HistoryQuery, limits?: QueryLimits): Promise<HistoryPage> {
-    const now = this.options.clock.now();
-    const q = normalizeHistoryQuery(query, now, this.options.retentionMs, limits);
-    const fromRedis = await this.persistence.history(q);
-    const source = fromRedis === null ? 'memory' : 'redis';
-    const page = fromRedis ?? historyFromEvents(this.types.get(q.type)?.buffer ?? [], q);
-    return { ...page, source, from: q.from, to: q.to, clipped: q.clipped };
+  getHistoricalData(query: HistoryQuery, limits?: QueryLimits): Promise<HistoryPage> {
+    return this.reads.history(query, limits);
   }
 
   /**
-   * Time series from per-minute rollups (Redis, or memory when Redis cannot answer). All types
-   * are merged when `type` is omitted. `limits` (the service's) bound the range and the number of
-   * points. Throws `CM_ERR_INVALID_QUERY` naming a bad parameter.
+   * Time series from per-minute rollups, of the fleet or of one instance (`instance`), from Redis
+   * or memory when Redis cannot answer. All types are merged when `type` is omitted. `limits` (the
+   * service's) bound the range and the number of points. Throws `CM_ERR_INVALID_QUERY`.
    */
-  async getTimeSeriesData(
-    query: TimeSeriesQuery = {},
-    limits?: QueryLimits,
-  ): Promise<TimeSeriesResult> {
-    const now = this.options.clock.now();
-    const q = normalizeSeriesQuery(query, now, this.options.retentionMs, limits);
-    const types = q.type === undefined ? undefined : [q.type];
-    const stored = await this.persistence.rollups(types, q.from, q.to);
-    // Types the store answered come from it; the others (all of them when it cannot answer, or
-    // a type whose shard is down) from memory.
-    const rollups: Rollup[] = [];
-    let fromStoreCount = 0;
-    let fromMemory = 0;
-    const wanted = types ?? [...new Set([...this.types.names(), ...(stored?.keys() ?? [])])];
-    for (const t of wanted) {
-      const fromStore = stored?.get(t);
-      if (fromStore !== undefined) {
-        fromStoreCount++;
-        rollups.push(...fromStore);
-      } else if (stored === null || this.types.get(t) !== undefined) {
-        fromMemory++;
-        rollups.push(...(this.types.get(t)?.rollups.range(q.from, q.to, now) ?? []));
-      }
-    }
-    const source =
-      stored === null || (fromStoreCount === 0 && fromMemory > 0)
-        ? 'memory'
-        : fromMemory === 0
-          ? 'redis'
-          : 'mixed';
-    return {
-      bucketMs: q.bucketMs,
-      from: q.from,
-      to: q.to,
-      points: buildPoints(rollups, q.from, q.to, q.bucketMs),
-      source,
-      clipped: q.clipped,
-    };
+  getTimeSeriesData(query: TimeSeriesQuery = {}, limits?: QueryLimits): Promise<TimeSeriesResult> {
+    return this.reads.timeSeries(query, limits);
+  }
+
+  /**
+   * Every instance of the fleet (monitors persisting to the same Redis and prefix) seen within
+   * the retention, newest first, with its state (`alive`, `stale`, `stopped`, `gone`), clock skew
+   * and round trip to Redis, and its own numbers per type. Without Redis: this instance only.
+   */
+  getInstances(): Promise<InstanceInfo[]> {
+    return this.reads.instances();
+  }
+
+  /**
+   * The fleet's numbers per type, from Redis: totals of every instance (merged counts and
+   * histograms, never averaged percentiles), events/s summed over the alive instances. When Redis
+   * cannot answer: this process's own `getStats()`, `source: 'memory'`.
+   */
+  getFleetStats(type?: string): Promise<FleetStats> {
+    return this.reads.fleetStats(type);
+  }
+
+  /**
+   * Calls `listener` with every event any instance of the fleet persists from now on (within one
+   * flush interval; this instance's own included). Returns the unsubscribe function. Without
+   * persistence nothing is ever delivered.
+   */
+  subscribeFleet(listener: (event: ConnectionEvent) => void): () => void {
+    return this.persistence.subscribeFleet(listener);
   }
 
   /** Status of the monitor and its persistence. */

@@ -9,6 +9,7 @@ import type { RedisOptions } from 'ioredis';
 import { z } from 'zod';
 import { systemClock, type Clock } from './core/clock.js';
 import { describeValue } from './core/errors.js';
+import { INSTANCE_ID_PATTERN, INSTANCE_ID_RULE } from './core/event.js';
 import type { Persistence } from './core/persistence.js';
 import { redactUrl } from './core/redact.js';
 import { parseWith } from './core/validate.js';
@@ -66,6 +67,8 @@ export interface MonitorOptions {
    * across types are evicted (stats stay exact). Default 64 MiB.
    */
   maxMemoryBytes?: number;
+  /** Interval of the fleet heartbeat (the instance registry in Redis), ms. Default 5,000. */
+  heartbeatMs?: number;
   /**
    * Extra ioredis options (e.g. `{ tls: { ca } }` for a private CA with `rediss://`). The
    * fail-fast settings (no offline queue, no retries per request, command timeout) always win.
@@ -79,8 +82,6 @@ export interface MonitorOptions {
   persistenceLayer?: Persistence;
 }
 
-/** Pattern for instance ids. */
-export const INSTANCE_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 /** Pattern for key prefixes. */
 export const KEY_PREFIX_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
 /** Shortest accepted service token (`MONITOR_TOKEN`, the server's `token` option). */
@@ -182,14 +183,15 @@ export const monitorOptionsSchema = z
       .min(1, { error: 'must name at least one node' })
       .optional(),
     instanceId: z
-      .string({ error: 'must be 1 to 64 of A-Z a-z 0-9 . _ -' })
-      .regex(INSTANCE_ID_PATTERN, { error: 'must be 1 to 64 of A-Z a-z 0-9 . _ -' })
+      .string({ error: INSTANCE_ID_RULE })
+      .regex(INSTANCE_ID_PATTERN, { error: INSTANCE_ID_RULE })
       .default(defaultInstanceId),
     closeTimeoutMs: durationMs(HOUR_MS).default(10_000),
     maxTypes: wholeNumber(1, 100_000).default(256),
     maxClockSkewMs: wholeNumber(0, DAY_MS).default(300_000),
     maxKindsPerType: wholeNumber(1, 10_000).default(64),
     maxMemoryBytes: wholeNumber(1_048_576, 2 ** 40).default(64 * 1_048_576),
+    heartbeatMs: durationMs(HOUR_MS).default(5_000),
   })
   .refine((o) => o.batchSize <= o.maxQueueSize, {
     path: ['batchSize'],

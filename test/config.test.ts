@@ -77,6 +77,7 @@ describe('configFromEnv', () => {
       port: 9090,
       token: 'a-long-enough-token',
       maxClockSkewMs: 300_000,
+      heartbeatMs: 5_000,
     });
   });
 

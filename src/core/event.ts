@@ -41,6 +41,10 @@ export interface EventInput {
 
 /** Pattern for connection types and kinds. */
 export const NAME_PATTERN = /^[a-z][a-z0-9_-]{0,63}$/;
+/** Pattern for instance ids (no `:`, so an event id's instance is what comes before its first `:`). */
+export const INSTANCE_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+/** What {@link INSTANCE_ID_PATTERN} allows, for error messages. */
+export const INSTANCE_ID_RULE = 'must be 1 to 64 of A-Z a-z 0-9 . _ -';
 /** What {@link NAME_PATTERN} allows, for error messages. */
 export const NAME_RULE =
   'must match ^[a-z][a-z0-9_-]{0,63}$ (lower-case letter first, then up to 63 of a-z 0-9 _ -)';

@@ -1,10 +1,4 @@
-import {
-  addEvent,
-  emptyAggregate,
-  mergeAggregate,
-  summarize,
-  type Aggregate,
-} from './aggregate.js';
+import { addEvent, emptyAggregate, summarize, type Aggregate } from './aggregate.js';
 import { HISTOGRAM_BUCKETS } from './histogram.js';
 
 /** Live stats of one connection type, as returned by `getStats`. */
@@ -38,6 +32,26 @@ export interface TypeStats {
 
 const RATE_WINDOW_S = 60;
 
+/** `TypeStats` of an aggregate (this process's, or the fleet's totals from Redis). */
+export function statsOf(type: string, t: Aggregate, eventsPerSecond: number): TypeStats {
+  const s = summarize(t);
+  return {
+    type,
+    events: t.events,
+    errors: t.errors,
+    errorRate: s.errorRate ?? 0,
+    kinds: { ...t.kinds },
+    avgDurationMs: s.avgDurationMs,
+    p50DurationMs: s.p50DurationMs,
+    p95DurationMs: s.p95DurationMs,
+    p99DurationMs: s.p99DurationMs,
+    maxDurationMs: s.maxDurationMs,
+    firstEventAt: t.events > 0 ? t.firstAt : null,
+    lastEventAt: t.events > 0 ? t.lastAt : null,
+    eventsPerSecond,
+  };
+}
+
 /**
  * Running stats of one type: an {@link Aggregate} (with a dense histogram: one per type, updated
  * on every event) plus a 60-second rate window. `add` is O(1) and allocation-free for known kinds.
@@ -47,6 +61,11 @@ export class LiveStats {
   private readonly rateSecond = new Float64Array(RATE_WINDOW_S).fill(-1);
   private readonly rateCount = new Float64Array(RATE_WINDOW_S);
   private distinctKinds = 0;
+
+  /** True while no event was added. */
+  get isEmpty(): boolean {
+    return this.totals.events === 0;
+  }
 
   /** Distinct kinds counted so far. */
   get kindCount(): number {
@@ -78,14 +97,8 @@ export class LiveStats {
     this.addToRate(timestamp);
   }
 
-  /** Adds recovered totals (from Redis) to these stats. */
-  addTotals(t: Aggregate): void {
-    mergeAggregate(this.totals, t);
-    this.distinctKinds = Object.keys(this.totals.kinds).length;
-  }
-
-  /** Counts an event toward the current rate (recovered ones get their totals from `addTotals`). */
-  addToRate(timestamp: number): void {
+  /** Counts an event toward the current rate. */
+  private addToRate(timestamp: number): void {
     const second = Math.floor(timestamp / 1000);
     const slot = second % RATE_WINDOW_S;
     if (this.rateSecond[slot] !== second) {
@@ -108,28 +121,12 @@ export class LiveStats {
 
   /** A snapshot for `getStats`. */
   snapshot(type: string, nowMs: number): TypeStats {
-    const t = this.totals;
-    const s = summarize(t);
     const nowSecond = Math.floor(nowMs / 1000);
     let recent = 0;
     for (let i = 0; i < RATE_WINDOW_S; i++) {
       const sec = this.rateSecond[i] ?? -1;
       if (sec > nowSecond - RATE_WINDOW_S && sec <= nowSecond) recent += this.rateCount[i] ?? 0;
     }
-    return {
-      type,
-      events: t.events,
-      errors: t.errors,
-      errorRate: s.errorRate ?? 0,
-      kinds: { ...t.kinds },
-      avgDurationMs: s.avgDurationMs,
-      p50DurationMs: s.p50DurationMs,
-      p95DurationMs: s.p95DurationMs,
-      p99DurationMs: s.p99DurationMs,
-      maxDurationMs: s.maxDurationMs,
-      firstEventAt: t.events > 0 ? t.firstAt : null,
-      lastEventAt: t.events > 0 ? t.lastAt : null,
-      eventsPerSecond: recent / RATE_WINDOW_S,
-    };
+    return statsOf(type, this.totals, recent / RATE_WINDOW_S);
   }
 }

@@ -1,9 +1,8 @@
+import type { CircuitState } from './circuit.js';
 import type { ConnectionEvent } from './event.js';
 import type { Aggregate, Rollup } from './aggregate.js';
+import type { InstanceInfo, InstanceSnapshot } from './fleet.js';
 import type { NormalizedHistoryQuery, HistoryPage } from './query.js';
-
-/** Circuit breaker state as reported by `getStatus()`. */
-export type CircuitState = 'closed' | 'open' | 'half_open';
 
 /**
  * Something that failed on its own and was isolated: a type's batches quarantined, a corrupt or
@@ -77,7 +76,6 @@ export interface RecoveredType {
   members: string[];
   /** Timestamp (epoch ms) of each member, same order. */
   timestamps: number[];
-  totals: Aggregate | null;
   /**
    * Minute rollups of the retention window, parsed on demand (memory answers time series only
    * when Redis cannot).
@@ -102,6 +100,8 @@ export interface PersistenceHooks {
   emit<K extends keyof PersistenceEvents>(name: K, ...args: PersistenceEvents[K]): void;
   /** Merges recovered history into memory (may arrive late, when Redis comes back). */
   onRecovered(types: RecoveredType[]): void;
+  /** What this instance says of itself in its heartbeat (the fleet registry). */
+  snapshot(): InstanceSnapshot;
 }
 
 /**
@@ -117,15 +117,25 @@ export interface Persistence {
   /** A history page, or null when the store cannot answer now (caller falls back to memory). */
   history(q: NormalizedHistoryQuery): Promise<Pick<HistoryPage, 'events' | 'nextBefore'> | null>;
   /**
-   * Minute rollups in [from, to] per type (every stored type when `types` is undefined), or null
-   * when the store cannot answer now. A type the store cannot answer now is left out of the map
-   * (the caller answers it from memory).
+   * Minute rollups in [from, to] per type (every stored type when `types` is undefined), of the
+   * fleet or of one instance, or null when the store cannot answer now. A type the store cannot
+   * answer now is left out of the map (the caller answers it from memory).
    */
   rollups(
     types: readonly string[] | undefined,
     from: number,
     to: number,
+    instance?: string,
   ): Promise<TypedRollups | null>;
+  /** The fleet's totals per type (every stored type when `types` is undefined), or null. */
+  fleetTotals(types: readonly string[] | undefined): Promise<Map<string, Aggregate> | null>;
+  /** Every instance of the fleet seen within the retention, or null when the store cannot answer. */
+  instances(): Promise<InstanceInfo[] | null>;
+  /**
+   * Calls `listener` with every event any instance of the fleet writes from now on (the fleet
+   * live tail); returns the unsubscribe function. A layer without a fleet never calls it.
+   */
+  subscribeFleet(listener: (event: ConnectionEvent) => void): () => void;
 }
 
 /** Memory-only mode: nothing is persisted. */
@@ -164,5 +174,14 @@ export class DisabledPersistence implements Persistence {
   }
   rollups(): Promise<null> {
     return Promise.resolve(null);
+  }
+  fleetTotals(): Promise<null> {
+    return Promise.resolve(null);
+  }
+  instances(): Promise<null> {
+    return Promise.resolve(null);
+  }
+  subscribeFleet(): () => void {
+    return () => {};
   }
 }

@@ -1,6 +1,6 @@
 import type { ConnectionEvent } from './event.js';
 import { MonitorError, describeValue } from './errors.js';
-import { assertName, isErrorEvent } from './event.js';
+import { assertName, INSTANCE_ID_PATTERN, INSTANCE_ID_RULE, isErrorEvent } from './event.js';
 import { BUCKET_SIZES_MS, type TimeSeriesPoint } from './time-series.js';
 
 /** Most events one history page returns. */
@@ -21,6 +21,8 @@ export interface HistoryQuery {
   before?: string | null | undefined;
   kind?: string | undefined;
   errorsOnly?: boolean | undefined;
+  /** One instance's events only (its id); every instance's when omitted. */
+  instance?: string | undefined;
 }
 
 /** A page of history, newest first. */
@@ -44,6 +46,8 @@ export interface TimeSeriesQuery {
   to?: number | string | Date | undefined;
   /** 60000, 300000, 900000 or 3600000 (or '1m', '5m', '15m', '1h'); default 60000. */
   bucketMs?: number | string | undefined;
+  /** One instance's events only (its id); the whole fleet when omitted. */
+  instance?: string | undefined;
 }
 
 /** A time series answer. */
@@ -83,12 +87,14 @@ export interface NormalizedHistoryQuery {
   before: Cursor | null;
   kind: string | undefined;
   errorsOnly: boolean;
+  instance: string | undefined;
   clipped: boolean;
 }
 
 /** A normalised time-series query. */
 export interface NormalizedSeriesQuery {
   type: string | undefined;
+  instance: string | undefined;
   from: number;
   to: number;
   bucketMs: number;
@@ -169,6 +175,15 @@ function range(
   return { from, to, clipped };
 }
 
+function checkInstance(instance: unknown): void {
+  if (
+    instance !== undefined &&
+    (typeof instance !== 'string' || !INSTANCE_ID_PATTERN.test(instance))
+  ) {
+    throw bad('instance', instance, `must be an instance id: ${INSTANCE_ID_RULE}`);
+  }
+}
+
 function checkSpan(from: number, to: number, limits: QueryLimits): void {
   if (limits.maxRangeMs !== undefined && to - from > limits.maxRangeMs) {
     throw bad(
@@ -205,6 +220,7 @@ export function normalizeHistoryQuery(
   if (q.errorsOnly !== undefined && typeof q.errorsOnly !== 'boolean') {
     throw bad('errorsOnly', q.errorsOnly, 'must be true or false');
   }
+  checkInstance(q.instance);
   return {
     type: q.type,
     from,
@@ -213,6 +229,7 @@ export function normalizeHistoryQuery(
     before: decodeCursor(q.before),
     kind: q.kind,
     errorsOnly: q.errorsOnly === true,
+    instance: q.instance,
     clipped,
   };
 }
@@ -240,7 +257,8 @@ export function normalizeSeriesQuery(
       `${bucketMs} ms over ${to - from} ms gives ${points} points: at most ${limits.maxPoints}; use a larger bucket or a shorter range`,
     );
   }
-  return { type: q.type, from, to, bucketMs, clipped };
+  checkInstance(q.instance);
+  return { type: q.type, instance: q.instance, from, to, bucketMs, clipped };
 }
 
 /**
@@ -261,6 +279,7 @@ export function compareNewestFirst(
 export function matchesHistory(e: ConnectionEvent, q: NormalizedHistoryQuery): boolean {
   if (e.timestamp < q.from || e.timestamp > q.to) return false;
   if (q.kind !== undefined && e.kind !== q.kind) return false;
+  if (q.instance !== undefined && e.instance !== q.instance) return false;
   if (q.errorsOnly && !isErrorEvent(e.kind, e.error)) return false;
   if (q.before !== null && compareNewestFirst(e, q.before) <= 0) return false;
   return true;

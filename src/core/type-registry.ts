@@ -11,13 +11,19 @@ import { EventRing } from './event-ring.js';
 import { LiveStats } from './live-stats.js';
 import type { RecoveredType } from './persistence.js';
 import type { MemoryStatus } from './status.js';
+import type { Rollup } from './aggregate.js';
 import { RollupStore } from './rollup-store.js';
 
 /** What memory holds for one type. */
 export interface TypeState {
+  /** This process's events, then (behind them) the fleet's recovered at start. */
   readonly buffer: EventRing;
+  /** This process's own numbers, since it started. */
   readonly stats: LiveStats;
+  /** This process's own minute rollups. */
   readonly rollups: RollupStore;
+  /** The fleet's minute rollups recovered at start (to answer when Redis cannot). */
+  readonly recovered: RollupStore;
 }
 
 /** Settings of {@link TypeRegistry}. */
@@ -77,6 +83,7 @@ export class TypeRegistry {
       buffer: new EventRing(o.bufferSize, type, o.instanceId, o.idOf),
       stats: new LiveStats(),
       rollups: new RollupStore(o.retentionMs),
+      recovered: new RollupStore(o.retentionMs),
     };
     this.types.set(type, state);
     return state;
@@ -116,6 +123,7 @@ export class TypeRegistry {
       this.usedBytes -= s.buffer.dropOlderThan(cutoff);
       this.evicted += before - s.buffer.size;
       s.rollups.trim(now);
+      s.recovered.trim(now);
     }
   }
 
@@ -131,6 +139,26 @@ export class TypeRegistry {
     };
   }
 
+  /**
+   * Minute rollups of `type` in [from, to] from memory: the fleet's (what was recovered at start
+   * plus this process's own), or one instance's — this process's own when it is `selfId`, none of
+   * another instance (memory holds only this process's own numbers).
+   */
+  memoryRollups(
+    type: string,
+    from: number,
+    to: number,
+    now: number,
+    instance: string | undefined,
+  ): Rollup[] {
+    const s = this.types.get(type);
+    if (s === undefined) return [];
+    if (instance === undefined) {
+      return [...s.rollups.range(from, to, now), ...s.recovered.range(from, to, now)];
+    }
+    return instance === this.options.instanceId ? s.rollups.range(from, to, now) : [];
+  }
+
   /** Type names, sorted. */
   names(): string[] {
     return [...this.types.keys()].sort();
@@ -143,11 +171,11 @@ export class TypeRegistry {
 
   /**
    * Merges recovered history: recovered events go behind what this process recorded since it
-   * was created (they are older), totals and minute rollups are added, the rate window is filled
-   * from the timestamps of the last minute before `now`. Types beyond `maxTypes` are skipped;
-   * memory stays within its bound (the oldest events are evicted).
+   * was created (they are older) and the fleet's minute rollups are kept apart; the stats are
+   * this process's own and take nothing. Types beyond `maxTypes` are skipped; memory stays within
+   * its bound (the oldest events are evicted).
    */
-  mergeRecovered(recovered: readonly RecoveredType[], now: number): void {
+  mergeRecovered(recovered: readonly RecoveredType[]): void {
     for (const r of recovered) {
       if (!this.types.has(r.type) && this.types.size >= this.options.maxTypes) continue;
       const state = this.getOrAdd(r.type);
@@ -165,12 +193,7 @@ export class TypeRegistry {
         state.buffer.pushEvent(e, e.timestamp, estimateStoredBytes(JSON.stringify(e)));
       }
       this.usedBytes += state.buffer.bytes;
-      if (r.totals !== null) state.stats.addTotals(r.totals);
-      for (const t of r.timestamps) {
-        if (t <= now - 60_000) break;
-        state.stats.addToRate(t);
-      }
-      state.rollups.addLater(r.rollups);
+      state.recovered.addLater(r.rollups);
     }
     if (this.usedBytes > this.options.maxMemoryBytes) this.evict();
   }

@@ -6,7 +6,8 @@
 import type { ConnectionEvent } from '../core/event.js';
 import type { TypeStats } from '../core/live-stats.js';
 import type { HistoryPage, TimeSeriesResult } from '../core/query.js';
-import type { CircuitState, PersistenceStatus } from '../core/persistence.js';
+import type { CircuitState } from '../core/circuit.js';
+import type { PersistenceStatus } from '../core/persistence.js';
 import type { ServiceStatus } from '../core/status.js';
 
 export type {

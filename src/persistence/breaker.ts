@@ -6,7 +6,7 @@ import {
   isBrokenCircuitError,
   type CircuitBreakerPolicy,
 } from 'cockatiel';
-import type { CircuitState } from '../core/persistence.js';
+import type { CircuitState } from '../core/circuit.js';
 
 /** Options of {@link FlushBreaker}. */
 export interface FlushBreakerOptions {

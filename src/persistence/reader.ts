@@ -3,11 +3,11 @@ import type { ConnectionEvent } from '../core/event.js';
 import { NAME_PATTERN } from '../core/event.js';
 import type { RecoveredType } from '../core/persistence.js';
 import { encodeCursor, type HistoryPage, type NormalizedHistoryQuery } from '../core/query.js';
-import { minuteOf } from '../core/time-series.js';
+import { MINUTE_MS, minuteOf } from '../core/time-series.js';
 import type { MonitorRedis } from './client.js';
-import { decodeRollup, decodeStats, memberId, memberTimestamp } from './codec.js';
+import { decodeRollup, memberId, memberTimestamp } from './codec.js';
 import { classifyFailure, type Failure } from './failures.js';
-import type { KeySpace } from './keys.js';
+import { seriesField, seriesPrefix, type KeySpace } from './keys.js';
 
 /** Most members one history call scans when filters skip events (bounds the script's run time). */
 export const HISTORY_SCAN_CAP = 20_000;
@@ -57,6 +57,7 @@ export class RedisReader {
       q.kind ?? '',
       q.errorsOnly ? '1' : '0',
       HISTORY_SCAN_CAP,
+      q.instance === undefined ? '' : `{"id":"${q.instance}:`,
     )) as unknown as [string[], number, string, string];
     const events: ConnectionEvent[] = [];
     for (const m of members) {
@@ -73,22 +74,19 @@ export class RedisReader {
   }
 
   /**
-   * Minute rollups of one type in [from, to]. A field that does not parse is skipped (its minute
-   * reads as empty).
+   * Minute rollups of one type in [from, to], of the fleet or of one instance. A field that does
+   * not parse is skipped (its minute reads as empty).
    */
-  async rollups(type: string, from: number, to: number): Promise<Rollup[]> {
-    // Plain commands (the minute index, then HMGET): a Lua script would copy every rollup
-    // through Lua strings on the server.
+  async rollups(type: string, from: number, to: number, instance?: string): Promise<Rollup[]> {
+    // One HMGET of every minute of the range (a missing minute is nil): no index to read first,
+    // and plain commands (a Lua script would copy every rollup through Lua strings).
     const k = this.keys.forType(type);
-    const minutes = await this.client.zrange(
-      k.rollupIndex,
-      String(minuteOf(from)),
-      String(to),
-      'BYSCORE',
-    );
-    if (minutes.length === 0) return [];
+    const fields: string[] = [];
+    for (let t = minuteOf(from); t <= to; t += MINUTE_MS) fields.push(seriesField('m', t));
+    if (fields.length === 0) return [];
+    const key = instance === undefined ? k.series : k.instanceSeries(instance);
     const out: Rollup[] = [];
-    for (const json of await this.client.hmget(k.rollups, ...minutes)) {
+    for (const json of await this.client.hmget(key, ...fields)) {
       const r = json === null ? null : tryDecodeRollup(json);
       if (r !== null) out.push(r);
     }
@@ -114,7 +112,7 @@ export class RedisReader {
 
   /**
    * One type's recovery: the newest `limit` events since `from` (as stored text, with their
-   * timestamps), its stats totals and a loader of its minute rollups. A corrupt key or member
+   * timestamps) and a loader of the fleet's minute rollups. A corrupt key or member
    * makes a problem of this type and recovers what is sound (a key of the wrong type: nothing of
    * it); a connection-level failure is returned for a later retry.
    */
@@ -127,15 +125,14 @@ export class RedisReader {
       results = await this.client
         .pipeline()
         .zrange(k.events, '+inf', String(from), 'BYSCORE', 'REV', 'LIMIT', 0, limit)
-        .hgetall(k.stats)
-        .hgetall(k.rollups)
+        .hgetall(k.series)
         .exec();
     } catch (err) {
       return { ok: false, failure: classifyFailure(err) };
     }
     if (results === null) return { ok: false, failure: classifyFailure(new Error('aborted')) };
     const problems: ReadProblem[] = [];
-    const keyOf = [k.events, k.stats, k.rollups];
+    const keyOf = [k.events, k.series];
     for (const [i, [err]] of results.entries()) {
       if (err === null) continue;
       const failure = classifyFailure(err);
@@ -161,32 +158,21 @@ export class RedisReader {
         count: stored.length - members.length,
       });
     }
-    let totals = null;
-    try {
-      totals = decodeStats(value<Record<string, string>>(1, {}));
-    } catch (err) {
-      problems.push({
-        type,
-        key: k.stats,
-        reason: `stats hash does not parse (${err instanceof Error ? err.message : String(err)}); totals start from this process's events`,
-        count: 0,
-      });
-    }
-    const rollupFields = value<Record<string, string>>(2, {});
+    const rollupFields = value<Record<string, string>>(1, {});
+    const prefix = seriesPrefix('m');
     const firstMinute = minuteOf(from);
-    // The rollups are a snapshot taken with the stats; they are parsed only when memory has to
-    // answer a time series, which keeps recovery to one copy of the text. A field that does not
-    // parse is skipped.
+    // The rollups are parsed only when memory has to answer a time series, which keeps recovery to
+    // one copy of the text. A field that does not parse is skipped.
     const rollups = (): Rollup[] => {
       const out: Rollup[] = [];
-      for (const minute in rollupFields) {
-        if (Number(minute) < firstMinute) continue;
-        const r = tryDecodeRollup(rollupFields[minute] as string);
+      for (const field in rollupFields) {
+        if (!field.startsWith(prefix) || Number(field.slice(prefix.length)) < firstMinute) continue;
+        const r = tryDecodeRollup(rollupFields[field] as string);
         if (r !== null) out.push(r);
       }
       return out;
     };
-    return { ok: true, recovered: { type, members, timestamps, totals, rollups }, problems };
+    return { ok: true, recovered: { type, members, timestamps, rollups }, problems };
   }
 }
 

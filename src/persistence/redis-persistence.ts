@@ -1,4 +1,4 @@
-import type { Rollup } from '../core/aggregate.js';
+import type { Aggregate, Rollup } from '../core/aggregate.js';
 import type { Clock } from '../core/clock.js';
 import type { ConnectionEvent } from '../core/event.js';
 import type {
@@ -18,6 +18,9 @@ import { classifyFailure, type Failure } from './failures.js';
 import { KeySpace } from './keys.js';
 import { ProblemLog } from './problems.js';
 import { RedisReader } from './reader.js';
+import { decodeStats } from './codec.js';
+import { FleetTail } from './fleet-tail.js';
+import { InstanceRegistry } from './instance-registry.js';
 import type { BatchSink } from './shard-calls.js';
 import { clientOfShard, DEFAULT_SHARD, shardOfKey } from './shards.js';
 import { TypeRegistration } from './type-registration.js';
@@ -45,6 +48,10 @@ export interface RedisPersistenceOptions extends RedisConnectionOptions {
   readonly breakerResetMs: number;
   /** Prefix of batch ids, unique per process start (`<instance>:<boot>`). */
   readonly batchIdPrefix: string;
+  /** This instance's id (its own rollups, its heartbeats). */
+  readonly instanceId: string;
+  /** Interval of the fleet heartbeat, ms. */
+  readonly heartbeatMs: number;
   readonly clock: Clock;
   readonly logger: Logger;
 }
@@ -65,6 +72,8 @@ export class RedisPersistence implements Persistence, BatchSink {
   private readonly recovery: Recovery;
   private readonly secret: string;
   private readonly registration: TypeRegistration;
+  private readonly registry: InstanceRegistry;
+  private readonly tail: FleetTail;
   private hooks: PersistenceHooks | undefined;
   private closing: Promise<void> | undefined;
 
@@ -87,6 +96,11 @@ export class RedisPersistence implements Persistence, BatchSink {
       ...options,
       typesKey: this.keys.types,
     });
+    this.registry = new InstanceRegistry(this.client, this.keys.instances, options, () => {
+      if (this.hooks === undefined) throw new Error('not started');
+      return this.hooks.snapshot();
+    });
+    this.tail = new FleetTail(this.client, this.keys, options.logger, () => options.clock.now());
     this.breakers = new ShardBreakers({
       failures: options.breakerFailures,
       resetMs: options.breakerResetMs,
@@ -140,6 +154,7 @@ export class RedisPersistence implements Persistence, BatchSink {
       clearTimeout(timer);
     }
     this.writer.start();
+    this.registry.start();
   }
 
   enqueue(event: ConnectionEvent): void {
@@ -158,6 +173,9 @@ export class RedisPersistence implements Persistence, BatchSink {
 
   private async drainAndDisconnect(deadlineMs: number): Promise<void> {
     const left = await this.writer.close(deadlineMs);
+    this.tail.close();
+    // The fleet learns this instance stopped (not crashed): bounded, in case Redis is gone.
+    await this.registry.stop(Math.min(1_000, deadlineMs));
     if (left > 0) {
       this.options.logger.warn(
         { unpersisted: left },
@@ -208,7 +226,7 @@ export class RedisPersistence implements Persistence, BatchSink {
    * Rollups per type; a type whose shard cannot answer now is left out (the caller answers it
    * from memory), so one dead shard does not turn every time series into memory's.
    */
-  async rollups(types: readonly string[] | undefined, from: number, to: number) {
+  async rollups(types: readonly string[] | undefined, from: number, to: number, instance?: string) {
     if (this.closing !== undefined || this.client.status !== 'ready') return null;
     let list = types;
     if (list === undefined) {
@@ -224,13 +242,54 @@ export class RedisPersistence implements Persistence, BatchSink {
       list.map(async (type) => {
         if (!this.isReadable(type)) return;
         try {
-          out.set(type, await this.reader.rollups(type, from, to));
+          out.set(type, await this.reader.rollups(type, from, to, instance));
         } catch (err) {
           this.readFailed(err);
         }
       }),
     );
     return out;
+  }
+
+  /** The fleet's totals (the stats hashes), per type the store can answer now. */
+  async fleetTotals(types: readonly string[] | undefined) {
+    if (this.closing !== undefined || this.client.status !== 'ready') return null;
+    let list = types;
+    try {
+      list ??= (await this.reader.types(this.options.maxTypes)).types;
+    } catch (err) {
+      this.readFailed(err);
+      return null;
+    }
+    const out = new Map<string, Aggregate>();
+    await Promise.all(
+      list.map(async (type) => {
+        if (!this.isReadable(type)) return;
+        try {
+          const totals = decodeStats(await this.client.hgetall(this.keys.forType(type).stats));
+          if (totals !== null) out.set(type, totals);
+        } catch (err) {
+          this.readFailed(err);
+        }
+      }),
+    );
+    return out;
+  }
+
+  /** Every instance of the fleet seen within the retention, or null when Redis cannot answer. */
+  async instances() {
+    if (this.closing !== undefined || this.client.status !== 'ready') return null;
+    try {
+      return await this.registry.list();
+    } catch (err) {
+      this.readFailed(err);
+      return null;
+    }
+  }
+
+  /** The fleet live tail (Redis pub/sub; see `fleet-tail.ts`). */
+  subscribeFleet(listener: (event: ConnectionEvent) => void): () => void {
+    return this.tail.subscribe(listener);
   }
 
   /** The shard of a type's keys: `redis`, or the cluster master serving its slot. */
@@ -266,11 +325,24 @@ export class RedisPersistence implements Persistence, BatchSink {
       const failure = blocked.get(b.type);
       if (failure !== undefined) return Promise.reject(failure);
       return this.client.cmWriteBatch(
-        ...writeBatchArgs(this.keys.forType(b.type), b, now, this.options.retentionMs),
+        ...writeBatchArgs(
+          this.keys.forType(b.type),
+          this.options.instanceId,
+          b,
+          now,
+          this.options.retentionMs,
+        ),
       );
     });
     const results = await Promise.allSettled(calls);
     this.registration.register(types, now);
+    const written: string[] = [];
+    results.forEach((r, i) => {
+      const pairs = batches[i]?.pairs ?? [];
+      if (r.status === 'fulfilled')
+        for (let j = 1; j < pairs.length; j += 2) written.push(pairs[j] as string);
+    });
+    this.tail.publish(written);
     return results.map((r) => {
       if (r.status === 'fulfilled') return null;
       const f: Failure = isFailure(r.reason) ? r.reason : classifyFailure(r.reason);

@@ -13,7 +13,8 @@ const LUA_ERROR_KINDS = `{ ${ERROR_KINDS.map((k) => `['${k}'] = true`).join(', '
 /**
  * One page of history, newest first, exact across equal timestamps.
  * KEYS: events. ARGV: to, from, cursorScore ('' for none), cursorPrefix (`{"id":"<id>"`),
- * limit, kind ('' for any), errorsOnly ('1'/'0'), scanCap.
+ * limit, kind ('' for any), errorsOnly ('1'/'0'), scanCap, instancePrefix ('' for every instance,
+ * else `{"id":"<instance>:`).
  * Returns { members, more (1/0), cursorScore, cursorMember }.
  */
 const HISTORY = `
@@ -23,7 +24,9 @@ local limit = tonumber(ARGV[5])
 local kind = ARGV[6]
 local errorsOnly = ARGV[7] == '1'
 local cap = tonumber(ARGV[8])
-local filtered = kind ~= '' or errorsOnly
+-- One instance's events: their members start with {"id":"<instance>: (ids are <instance>:<boot>:<n>).
+local instancePrefix = ARGV[9] or ''
+local filtered = kind ~= '' or errorsOnly or instancePrefix ~= ''
 local ERROR_KINDS = ${LUA_ERROR_KINDS}
 local out = {}
 local scanned = 0
@@ -41,6 +44,8 @@ end
 
 local function accept(m)
   if not filtered then return true end
+  if instancePrefix ~= '' and string.sub(m, 1, #instancePrefix) ~= instancePrefix then return false end
+  if kind == '' and not errorsOnly then return true end
   local e = cjson.decode(m)
   if kind ~= '' and e.kind ~= kind then return false end
   if errorsOnly then

@@ -11,7 +11,7 @@
  * Field names come from `codec.ts` (`WIRE_KEYS`, `STATS_FIELDS`), so this cannot drift from the
  * code that encodes the deltas and reads the results.
  *
- * KEYS: events, stats, rollups, rollupIndex, batches.
+ * KEYS: events, stats, series (the fleet's rollups), the instance's series, batches.
  * ARGV: batchId, nowMs, retentionMs, n, then n (score, member) pairs, then the stats delta JSON,
  * then the rollup deltas JSON (array), or the minute start when the batch falls in one minute.
  * Returns 1 when applied, 0 when the batch id was seen.
@@ -19,11 +19,12 @@
 import { MINUTE_MS } from '../core/time-series.js';
 import { STATS_FIELDS as S, WIRE_KEYS as W, type EncodedBatch } from './codec.js';
 import { SCRIPT_CORRUPT, SCRIPT_INVALID } from './failures.js';
-import type { TypeKeys } from './keys.js';
+import { oldestField, seriesPrefix, type TypeKeys } from './keys.js';
 
 /** The write script's keys and arguments for one batch (see the KEYS/ARGV layout above). */
 export function writeBatchArgs(
   k: TypeKeys,
+  instance: string,
   b: EncodedBatch,
   nowMs: number,
   retentionMs: number,
@@ -31,8 +32,8 @@ export function writeBatchArgs(
   return [
     k.events,
     k.stats,
-    k.rollups,
-    k.rollupIndex,
+    k.series,
+    k.instanceSeries(instance),
     k.batches,
     b.batchId,
     nowMs,
@@ -56,13 +57,17 @@ const ZADD_CHUNK = 7_990;
 const at = (field: string): number => READ_STATS.indexOf(field) + 1;
 
 export const WRITE_BATCH = `
-local KEY_TYPES = { 'zset', 'hash', 'hash', 'zset', 'zset' }
-local events, stats, rollups, rindex, batches = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local KEY_TYPES = { 'zset', 'hash', 'hash', 'hash', 'zset' }
+local events, stats, batches = KEYS[1], KEYS[2], KEYS[5]
+-- The fleet's rollups and this instance's: every delta goes into both.
+local SERIES = { KEYS[3], KEYS[4] }
 
 local function corrupt(key, why) return redis.error_reply('${SCRIPT_CORRUPT} ' .. key .. ' ' .. why) end
 local function invalid(why) return redis.error_reply('${SCRIPT_INVALID} ' .. why) end
 -- Checks are written inline (no helper call per value): a Lua call costs more than the check.
 local huge = math.huge
+-- A whole number as digits (tostring would write 1.7e+12).
+local function fmtInt(n) return string.format('%d', n) end
 local function finite(v) return type(v) == 'number' and v > -huge and v < huge end
 local function count(v) return type(v) == 'number' and v >= 0 and v < huge end
 local function whole(v) return type(v) == 'number' and v >= 0 and v < huge and v % 1 == 0 end
@@ -168,13 +173,30 @@ if histText then
   hist = decode(histText)
   if not addable(hist, s.${W.hist}) then return corrupt(stats, 'field ${S.hist} is not a JSON histogram') end
 end
-local stored = {}
-for i, d in ipairs(deltas) do
-  local text = redis.call('HGET', rollups, tostring(d.t))
-  if text then
-    local r = decode(text)
-    if not receives(r, d) then return corrupt(rollups, 'field ' .. tostring(d.t) .. ' is not a rollup') end
-    stored[i] = r
+-- The minute rollups the deltas add to, per series key, and its trimming mark. A delta older than
+-- the retention is left out: it would be trimmed at once.
+local oldestKept = now - retention
+oldestKept = oldestKept - oldestKept % ${MINUTE_MS}
+local kept = {}
+for _, d in ipairs(deltas) do
+  if d.t >= oldestKept then kept[#kept + 1] = d end
+end
+local stored, marks = {}, {}
+for k, key in ipairs(SERIES) do
+  local fields = { '${oldestField('m')}' }
+  for i, d in ipairs(kept) do fields[i + 1] = '${seriesPrefix('m')}' .. fmtInt(d.t) end
+  local got = redis.call('HMGET', key, unpack(fields))
+  local mark = got[1] and tonumber(got[1])
+  if got[1] and not whole(mark) then return corrupt(key, 'field ${oldestField('m')} is not a number') end
+  marks[k] = mark
+  stored[k] = {}
+  for i, d in ipairs(kept) do
+    local text = got[i + 1]
+    if text then
+      local r = decode(text)
+      if not receives(r, d) then return corrupt(key, 'field ' .. fields[i + 1] .. ' is not a rollup') end
+      stored[k][i] = r
+    end
   end
 end
 
@@ -221,34 +243,48 @@ if s.${W.durCount} > 0 then
 end
 redis.call('HSET', stats, unpack(set))
 
-for i, d in ipairs(deltas) do
-  local r = stored[i]
-  if r then
-    r.${W.events} = r.${W.events} + d.${W.events}
-    r.${W.errors} = r.${W.errors} + d.${W.errors}
-    for k, c in pairs(d.${W.kinds}) do r.${W.kinds}[k] = (r.${W.kinds}[k] or 0) + c end
-    if d.${W.durCount} > 0 then
-      if r.${W.durCount} == 0 or d.${W.durMin} < r.${W.durMin} then r.${W.durMin} = d.${W.durMin} end
-      if r.${W.durCount} == 0 or d.${W.durMax} > r.${W.durMax} then r.${W.durMax} = d.${W.durMax} end
-      r.${W.durSum} = r.${W.durSum} + d.${W.durSum}
-      r.${W.durCount} = r.${W.durCount} + d.${W.durCount}
-      for b, c in pairs(d.${W.hist}) do r.${W.hist}[b] = (r.${W.hist}[b] or 0) + c end
+for k, key in ipairs(SERIES) do
+  local set = {}
+  for i, d in ipairs(kept) do
+    local r = stored[k][i]
+    if r then
+      r.${W.events} = r.${W.events} + d.${W.events}
+      r.${W.errors} = r.${W.errors} + d.${W.errors}
+      for kind, c in pairs(d.${W.kinds}) do r.${W.kinds}[kind] = (r.${W.kinds}[kind] or 0) + c end
+      if d.${W.durCount} > 0 then
+        if r.${W.durCount} == 0 or d.${W.durMin} < r.${W.durMin} then r.${W.durMin} = d.${W.durMin} end
+        if r.${W.durCount} == 0 or d.${W.durMax} > r.${W.durMax} then r.${W.durMax} = d.${W.durMax} end
+        r.${W.durSum} = r.${W.durSum} + d.${W.durSum}
+        r.${W.durCount} = r.${W.durCount} + d.${W.durCount}
+        for b, c in pairs(d.${W.hist}) do r.${W.hist}[b] = (r.${W.hist}[b] or 0) + c end
+      end
+    else
+      r = d
     end
-  else
-    r = d
+    set[#set + 1] = '${seriesPrefix('m')}' .. fmtInt(d.t)
+    set[#set + 1] = cjson.encode(r)
   end
-  local field = tostring(d.t)
-  redis.call('HSET', rollups, field, cjson.encode(r))
-  if not stored[i] then redis.call('ZADD', rindex, d.t, field) end
+  -- Trimming: every minute before the mark is gone; move the mark up to the oldest minute kept,
+  -- deleting what it passes (at most 1,000 minutes per write: a long gap is caught up over writes).
+  local mark = marks[k] or oldestKept
+  if mark < oldestKept then
+    local old, m = {}, mark
+    while m < oldestKept and #old < 1000 do
+      old[#old + 1] = '${seriesPrefix('m')}' .. fmtInt(m)
+      m = m + ${MINUTE_MS}
+    end
+    redis.call('HDEL', key, unpack(old))
+    mark = m
+  end
+  if mark ~= marks[k] then
+    set[#set + 1] = '${oldestField('m')}'
+    set[#set + 1] = fmtInt(mark)
+  end
+  if #set > 0 then redis.call('HSET', key, unpack(set)) end
 end
 
 local cutoff = now - retention
 redis.call('ZREMRANGEBYSCORE', events, '-inf', '(' .. cutoff)
-local old = redis.call('ZRANGEBYSCORE', rindex, '-inf', cutoff - ${MINUTE_MS}, 'LIMIT', 0, 1000)
-if #old > 0 then
-  redis.call('HDEL', rollups, unpack(old))
-  redis.call('ZREM', rindex, unpack(old))
-end
 redis.call('ZADD', batches, now, ARGV[1])
 redis.call('ZREMRANGEBYSCORE', batches, '-inf', '(' .. cutoff)
 for _, key in ipairs(KEYS) do redis.call('PEXPIRE', key, retention) end

@@ -23,7 +23,7 @@ import {
   type MonitoringServerOptions,
   type ResolvedServerOptions,
 } from './options.js';
-import { packageVersion } from './package-root.js';
+import { packageVersion } from '../package-info.js';
 import { requestRateLimit } from './request-rate-limit.js';
 import { registerRoutes } from './routes.js';
 import { securityHeaders } from './security-headers.js';

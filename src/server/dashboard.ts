@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
-import { packageRoot } from './package-root.js';
+import { packageRoot } from '../package-info.js';
 
 /** Where the dashboard build lands (`npm run build:dashboard`), relative to the package root. */
 export const DASHBOARD_DIR = join('dist', 'dashboard');

@@ -105,6 +105,9 @@ describe('degraded banner with an injected persistence layer', () => {
     status: () => ({ ...state }),
     history: () => Promise.resolve(null),
     rollups: () => Promise.resolve(null),
+    fleetTotals: () => Promise.resolve(null),
+    instances: () => Promise.resolve(null),
+    subscribeFleet: () => () => {},
   };
   let monitor: ConnectionMonitor;
   let service: DashboardServer;

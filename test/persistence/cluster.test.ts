@@ -61,7 +61,7 @@ describe('Redis Cluster persistence', () => {
     await m2.start();
     expect(m2.getTypes()).toEqual([...SEED_TYPES].sort());
     for (const t of SEED_TYPES) {
-      expect(m2.getStats(t)?.events).toBe(counts[t]);
+      expect((await m2.getFleetStats(t)).stats[t]?.events).toBe(counts[t]);
       expect(m2.getRecentEvents(t, 1000)).toHaveLength(counts[t] as number);
     }
     const page = await m2.getHistoricalData({ type: 'kimi', limit: 10 });

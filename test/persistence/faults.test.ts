@@ -32,8 +32,8 @@ async function snapshot(prefix: string, type: string): Promise<string> {
   return JSON.stringify([
     await redis.cli('ZRANGE', keys.events, '0', '-1', 'WITHSCORES'),
     await redis.cli('HGETALL', keys.stats),
-    await redis.cli('HGETALL', keys.rollups),
-    await redis.cli('ZRANGE', keys.rollupIndex, '0', '-1'),
+    await redis.cli('HGETALL', keys.series),
+    await redis.cli('HGETALL', keys.instanceSeries('inst')),
   ]);
 }
 
@@ -95,7 +95,7 @@ describe('persistence faults', () => {
       instance: 'inst',
     }));
     const b = encodeBatch('glm', 'inst:boot:1', events);
-    const args = writeBatchArgs(keys, b, now, 86_400_000);
+    const args = writeBatchArgs(keys, 'inst', b, now, 86_400_000);
     expect(await client.cmWriteBatch(...args)).toBe(1);
     const first = await snapshot('cm_replay', 'glm');
     expect(await client.cmWriteBatch(...args)).toBe(0);
@@ -106,22 +106,7 @@ describe('persistence faults', () => {
     const b2 = encodeBatch('glm', 'inst:boot:2', [
       { ...events[0], id: 'inst:boot:2000000000000' } as ConnectionEvent,
     ]);
-    expect(
-      await client.cmWriteBatch(
-        keys.events,
-        keys.stats,
-        keys.rollups,
-        keys.rollupIndex,
-        keys.batches,
-        b2.batchId,
-        now,
-        86_400_000,
-        b2.count,
-        ...b2.pairs,
-        b2.statsJson,
-        b2.rollupsJson,
-      ),
-    ).toBe(1);
+    expect(await client.cmWriteBatch(...writeBatchArgs(keys, 'inst', b2, now, 86_400_000))).toBe(1);
     expect(Number(await redis.cli('HGET', keys.stats, 'events'))).toBe(41);
   });
 
@@ -142,11 +127,29 @@ describe('persistence faults', () => {
     const k = new KeySpace('cm_ret', false).forType('redis');
     expect(Number(await redis.cli('ZCARD', k.events))).toBe(10);
     expect(await redis.cli('ZRANGEBYSCORE', k.events, '-inf', String(now - retentionMs))).toBe('');
-    const minutes = (await redis.cli('ZRANGE', k.rollupIndex, '0', '-1')).split('\n').map(Number);
-    expect(minutes.every((t) => t >= now - retentionMs - 60_000)).toBe(true);
+    // Minute rollups older than the retention are gone, fleet's and instance's alike.
+    for (const key of [k.series, k.instanceSeries(m.options.instanceId)]) {
+      const fields = (await redis.cli('HKEYS', key)).split('\n');
+      const minutes = fields.filter((f) => f.startsWith('m:')).map((f) => Number(f.slice(2)));
+      expect(minutes.length, key).toBeGreaterThan(0);
+      expect(
+        minutes.every((t) => t >= now - retentionMs - 60_000),
+        key,
+      ).toBe(true);
+    }
     const keys = (await redis.cli('KEYS', 'cm_ret:*')).split('\n').sort();
+    const instances = new KeySpace('cm_ret', false).instances;
     expect(keys).toEqual(
-      [k.batches, k.events, k.rollupIndex, k.rollups, k.stats, 'cm_ret:types'].sort(),
+      [
+        k.batches,
+        k.events,
+        k.series,
+        k.instanceSeries(m.options.instanceId),
+        k.stats,
+        'cm_ret:types',
+        instances.index,
+        instances.record(m.options.instanceId),
+      ].sort(),
     );
     for (const key of keys) {
       const ttl = Number(await redis.cli('PTTL', key));
@@ -212,8 +215,9 @@ describe('persistence faults', () => {
       intervalMs: 20,
     });
     await m.flush();
-    // Recovered exactly once: 7 from Redis + 1 recorded here.
-    expect(m.getStats('glm')?.events).toBe(8);
+    // Recovered exactly once: 7 from Redis + 1 recorded here (its own stats: just that 1).
+    expect(m.getStats('glm')?.events).toBe(1);
+    expect((await m.getFleetStats('glm')).stats.glm?.events).toBe(8);
     expect(m.getRecentEvents('glm', 100)).toHaveLength(8);
   });
 });

@@ -45,7 +45,7 @@ describe('the write script applies a batch whole or not at all', () => {
     const minute = now - (now % 60_000);
     // Plant a rollup the batch must add to that is not JSON, and one that is not a rollup.
     for (const corrupt of ['{not json', '{"e":"many"}']) {
-      await redis.cli('HSET', k.rollups, String(minute), corrupt);
+      await redis.cli('HSET', k.series, `m:${minute}`, corrupt);
       const events = Array.from({ length: 50 }, (_, i) => ({
         id: `i:b:${1_000_000_000_000 + i}`,
         type: 'glm',
@@ -55,8 +55,8 @@ describe('the write script applies a batch whole or not at all', () => {
         instance: 'i',
       }));
       const b = encodeBatch('glm', `batch-${corrupt.length}`, events);
-      const write = client.cmWriteBatch(...writeBatchArgs(k, b, now, 86_400_000));
-      await expect(write).rejects.toThrow(new RegExp(`CM_CORRUPT ${k.rollups} field ${minute}`));
+      const write = client.cmWriteBatch(...writeBatchArgs(k, 'i', b, now, 86_400_000));
+      await expect(write).rejects.toThrow(new RegExp(`CM_CORRUPT ${k.series} field m:${minute}`));
       // Nothing of the batch: no member, no total, no batch id.
       expect(await zcard(k.events)).toBe(0);
       expect(await redis.cli('HGETALL', k.stats)).toBe('');
@@ -66,6 +66,7 @@ describe('the write script applies a batch whole or not at all', () => {
     const write = client.cmWriteBatch(
       ...writeBatchArgs(
         k,
+        'i',
         {
           type: 'glm',
           batchId: 'batch-x',
@@ -157,7 +158,7 @@ describe('a corrupt or foreign key quarantines its own type only', () => {
     await m.start();
     const p = m.getStatus().persistence;
     expect(p.recovered).toBe(true);
-    expect(m.getStats('kimi')?.events).toBe(7);
+    expect((await m.getFleetStats('kimi')).stats.kimi?.events).toBe(7);
     const names = p.problems.filter((x) => x.type === '*').map((x) => x.reason);
     expect(names.join('\n')).toContain('"Not A Type!"');
     expect(names.join('\n')).toContain('"{glm}"');
@@ -173,18 +174,17 @@ describe('a corrupt or foreign key quarantines its own type only', () => {
     await first.close();
     await redis.cli('DEL', `${prefix}:glm:events`);
     await redis.cli('SET', `${prefix}:glm:events`, 'foreign');
-    await redis.cli('HSET', `${prefix}:glm:stats`, 'hist', '[[[');
     await redis.cli('ZADD', `${prefix}:kimi:events`, String(Date.now()), 'not an event');
     const logger = capturingLogger();
     const m = monitor(prefix, { logger });
     await m.start();
     expect(logger.lines.join('\n')).not.toMatch(/unavailable at start/);
-    expect(m.getStats('kimi')?.events).toBe(9);
+    expect((await m.getFleetStats('kimi')).stats.kimi?.events).toBe(9);
     expect(m.getRecentEvents('kimi', 100)).toHaveLength(9);
     expect(m.getRecentEvents('glm', 100)).toHaveLength(0);
     const problems = m.getStatus().persistence.problems;
     expect(problems.map((x) => x.key).sort()).toEqual(
-      [`${prefix}:glm:events`, `${prefix}:glm:stats`, `${prefix}:kimi:events`].sort(),
+      [`${prefix}:glm:events`, `${prefix}:kimi:events`].sort(),
     );
     expect(problems.find((x) => x.key === `${prefix}:kimi:events`)?.count).toBe(1);
   });

@@ -3,7 +3,7 @@ import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { waitUntil } from '../helpers/wait.js';
 import { closeAfterTest } from '../helpers/after-test.js';
 import { capturingLogger, redisMonitor, SEED_TYPES } from '../helpers/monitor.js';
-import type { CircuitState } from '../../src/core/persistence.js';
+import type { CircuitState } from '../../src/core/circuit.js';
 
 let redis: TestRedis;
 const unhandled: unknown[] = [];
@@ -27,7 +27,7 @@ beforeEach(() => {
 });
 
 describe('Redis persistence', () => {
-  it('writes every event (ZCARD per type), recovers them all after a restart with equal stats', async () => {
+  it('writes every event (ZCARD per type), recovers them after a restart; the fleet stats equal what was recorded', async () => {
     const prefix = 'cm_seed';
     const m1 = closeAfterTest(redisMonitor(redis.url, { keyPrefix: prefix }));
     await m1.start();
@@ -59,9 +59,13 @@ describe('Redis persistence', () => {
     const m2 = closeAfterTest(redisMonitor(redis.url, { keyPrefix: prefix }));
     await m2.start();
     expect(m2.getTypes()).toEqual([...SEED_TYPES].sort());
+    const fleet = await m2.getFleetStats();
+    expect(fleet.source).toBe('redis');
     for (const t of SEED_TYPES) {
       const before = statsBefore[t];
-      const after = m2.getStats(t);
+      // getStats() is this process's own since it started: nothing recorded yet.
+      expect(m2.getStats(t)).toBeNull();
+      const after = fleet.stats[t];
       expect(after).toMatchObject({
         events: before?.events,
         errors: before?.errors,
@@ -128,9 +132,9 @@ describe('Redis persistence', () => {
     await seed2.close();
     await waitUntil(() => m.getStatus().persistence.recovered, 'late recovery');
     await m.flush();
-    const s = m.getStats('kimi');
-    expect(s?.events).toBe(25);
-    expect(s?.errors).toBe(5);
+    // Its own stats are its own 5; the fleet's hold the 20 recovered late plus those 5.
+    expect(m.getStats('kimi')).toMatchObject({ events: 5, errors: 5 });
+    expect((await m.getFleetStats('kimi')).stats.kimi).toMatchObject({ events: 25, errors: 5 });
     expect(m.getRecentEvents('kimi', 100)).toHaveLength(25);
     expect(Number(await redis.cli('ZCARD', `${prefix}:kimi:events`))).toBe(25);
     const page = await m.getHistoricalData({ type: 'kimi', limit: 100 });

@@ -26,8 +26,15 @@ export function packageRoot(): string {
   }
 }
 
-/** This package's version from its package.json, or `0.0.0` when it cannot be read. */
+let version: string | undefined;
+
+/** This package's version from its package.json (read once), or `0.0.0` when it cannot be read. */
 export function packageVersion(): string {
+  version ??= readVersion();
+  return version;
+}
+
+function readVersion(): string {
   try {
     const pkg = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as {
       version?: unknown;
