@@ -4,7 +4,8 @@
  * so a subscriber sees the events of every instance within one flush interval.
  *
  * Publishing costs only when somebody listens: a subscriber keeps `<prefix>:tail:listeners` alive
- * (30 s, refreshed every 10 s) and publishers look for it every 5 s. Nothing is stored: pub/sub
+ * (30 s, refreshed every 10 s) and publishers look for it every heartbeat (5 s by default), so a
+ * new subscriber sees the other instances' events from their next heartbeat on. Nothing is stored: pub/sub
  * keeps no backlog, so the tail is bounded by design (one message is at most one flush, at most
  * `maxQueueSize` events); a subscriber that reads too slowly is cut off by Redis's own output
  * buffer limit for pub/sub clients.
@@ -16,8 +17,6 @@ import type { Logger } from '../logger.js';
 import type { MonitorRedis } from './client.js';
 import type { KeySpace } from './keys.js';
 
-/** How often publishers look for listeners, ms. */
-const LISTENERS_CHECK_MS = 5_000;
 /** How long a subscriber's mark lives without a refresh, and how often it is refreshed, ms. */
 const LISTENERS_TTL_MS = 30_000;
 const LISTENERS_REFRESH_MS = 10_000;
@@ -25,8 +24,7 @@ const LISTENERS_REFRESH_MS = 10_000;
 /** Publishing and subscribing to the fleet's live tail. */
 export class FleetTail {
   private hasListeners = false;
-  private checkedAt = Number.NEGATIVE_INFINITY;
-  private checking = false;
+  private pollTimer: NodeJS.Timeout | undefined;
   private readonly listeners = new Set<(event: ConnectionEvent) => void>();
   private subscriber: MonitorRedis | undefined;
   private refreshTimer: NodeJS.Timeout | undefined;
@@ -35,23 +33,23 @@ export class FleetTail {
     private readonly client: MonitorRedis,
     private readonly keys: KeySpace,
     private readonly logger: Logger,
-    private readonly now: () => number,
   ) {}
+
+  /** Starts looking for listeners: now, then every `intervalMs` (the heartbeat's; unref'd). */
+  start(intervalMs: number): void {
+    if (this.pollTimer !== undefined) return;
+    const poll = () =>
+      void this.client
+        .exists(this.keys.tailListeners)
+        .then((n) => (this.hasListeners = n > 0))
+        .catch(() => undefined);
+    poll();
+    this.pollTimer = setInterval(poll, intervalMs);
+    this.pollTimer.unref();
+  }
 
   /** Publishes persisted members (stored event JSON) when the fleet tail has listeners. */
   publish(members: readonly string[]): void {
-    const now = this.now();
-    if (now - this.checkedAt >= LISTENERS_CHECK_MS && !this.checking) {
-      this.checking = true;
-      this.client
-        .exists(this.keys.tailListeners)
-        .then((n) => (this.hasListeners = n > 0))
-        .catch(() => undefined)
-        .finally(() => {
-          this.checking = false;
-          this.checkedAt = this.now();
-        });
-    }
     if (!this.hasListeners || members.length === 0) return;
     this.client.publish(this.keys.tail, `[${members.join(',')}]`).catch(() => undefined);
   }
@@ -65,8 +63,10 @@ export class FleetTail {
     };
   }
 
-  /** Closes the subscriber connection. */
+  /** Stops polling and closes the subscriber connection. */
   close(): void {
+    clearInterval(this.pollTimer);
+    this.pollTimer = undefined;
     this.listeners.clear();
     this.shut();
   }
@@ -84,6 +84,7 @@ export class FleetTail {
         .set(this.keys.tailListeners, '1', 'PX', LISTENERS_TTL_MS)
         .catch(() => undefined);
     mark();
+    this.hasListeners = true; // this process publishes at once; others see the mark within 5 s
     this.refreshTimer = setInterval(mark, LISTENERS_REFRESH_MS);
     this.refreshTimer.unref();
     try {

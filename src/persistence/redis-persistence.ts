@@ -100,7 +100,7 @@ export class RedisPersistence implements Persistence, BatchSink {
       if (this.hooks === undefined) throw new Error('not started');
       return this.hooks.snapshot();
     });
-    this.tail = new FleetTail(this.client, this.keys, options.logger, () => options.clock.now());
+    this.tail = new FleetTail(this.client, this.keys, options.logger);
     this.breakers = new ShardBreakers({
       failures: options.breakerFailures,
       resetMs: options.breakerResetMs,
@@ -155,6 +155,7 @@ export class RedisPersistence implements Persistence, BatchSink {
     }
     this.writer.start();
     this.registry.start();
+    this.tail.start(this.options.heartbeatMs);
   }
 
   enqueue(event: ConnectionEvent): void {
