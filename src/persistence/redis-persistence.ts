@@ -22,7 +22,7 @@ import type { BatchSink } from './shard-calls.js';
 import { clientOfShard, DEFAULT_SHARD, shardOfKey } from './shards.js';
 import { TypeRegistration } from './type-registration.js';
 import { Recovery } from './recovery.js';
-import { writeBatchArgs } from './write-script.js';
+import { APPLIED_TO_NEW_KEYS, writeBatchArgs } from './write-script.js';
 
 /** What Redis persistence needs (the monitor passes these from its resolved options). */
 export interface RedisPersistenceOptions extends RedisConnectionOptions {
@@ -270,7 +270,12 @@ export class RedisPersistence implements Persistence, BatchSink {
       );
     });
     const results = await Promise.allSettled(calls);
-    this.registration.register(types, now);
+    // Types whose keys the script created: new ones, or ones whose data Redis lost.
+    const created = batches.flatMap((b, i) => {
+      const r = results[i];
+      return r?.status === 'fulfilled' && r.value === APPLIED_TO_NEW_KEYS ? [b.type] : [];
+    });
+    this.registration.register(types, now, created);
     return results.map((r) => {
       if (r.status === 'fulfilled') return null;
       const f: Failure = isFailure(r.reason) ? r.reason : classifyFailure(r.reason);

@@ -98,6 +98,47 @@ describe('Redis persistence', () => {
     expect(series.points.reduce((n, p) => n + p.events, 0)).toBe(6);
   });
 
+  it('Redis restarted without its data: the types set is written again, so a new process recovers what Redis holds', async () => {
+    // Found by the chaos suite: the set was rewritten only a quarter of the retention later, so
+    // until then a restarted process saw no types and recovered nothing.
+    const prefix = 'cm_relist';
+    const m1 = closeAfterTest(redisMonitor(redis.url, { keyPrefix: prefix }));
+    await m1.start();
+    m1.recordEvent('glm', { kind: 'response' });
+    m1.recordEvent('kimi', { kind: 'response' });
+    await m1.flush();
+    await redis.restart(); // --save '': it comes back empty
+    await waitUntil(
+      async () => {
+        m1.recordEvent('glm', { kind: 'request' });
+        return m1.flush().then(
+          () => true,
+          () => false,
+        );
+      },
+      'glm written after the restart',
+      { timeoutMs: 10_000, intervalMs: 50 },
+    );
+    const written = Number(await redis.cli('ZCARD', `${prefix}:glm:events`));
+    expect(written).toBeGreaterThan(0);
+    await waitUntil(
+      async () => (await redis.cli('SISMEMBER', `${prefix}:types`, 'glm')) === '1',
+      'glm in the types set again',
+    );
+    m1.recordEvent('kimi', { kind: 'request' });
+    await m1.flush();
+    // kimi's keys were gone too; the set lists it again.
+    await waitUntil(
+      async () =>
+        (await redis.cli('SMEMBERS', `${prefix}:types`)).split('\n').sort().join() === 'glm,kimi',
+      'kimi in the types set again',
+    );
+    const m2 = closeAfterTest(redisMonitor(redis.url, { keyPrefix: prefix }));
+    await m2.start();
+    expect(m2.getStats('glm')?.events).toBe(written);
+    expect(m2.getStats('kimi')?.events).toBe(1);
+  });
+
   it('keeps recording when Redis dies; opens after exactly breakerFailures failed flushes; closes when it returns and writes the queue', async () => {
     const m = closeAfterTest(
       redisMonitor(redis.url, { breakerFailures: 3, breakerResetMs: 400, flushIntervalMs: 50 }),
