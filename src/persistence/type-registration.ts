@@ -10,7 +10,10 @@ import { classifyFailure } from './failures.js';
 
 /** Registration of written types in `<prefix>:types`. */
 export class TypeRegistration {
+  /** Every type this process wrote: when it was last added (-Infinity: due, the add failed). */
   private readonly registeredAt = new Map<string, number>();
+  /** Redis lost data: every type is added again, at each call until that succeeds. */
+  private isRelistDue = false;
 
   /** @param onProblem called with a reason when the set refuses the write (not a connection failure) */
   constructor(
@@ -22,21 +25,19 @@ export class TypeRegistration {
 
   /**
    * Registers the types that are due; never rejects. `created`: types whose keys the write
-   * created. One this process registered before means Redis lost data (a server restarted
-   * without it, keys expired) and the types set may be gone too: every type is due again.
+   * created. One this process wrote before means Redis lost data (a server restarted without
+   * it, keys expired) and the types set may be gone too: every type this process wrote is added
+   * again at once, idle ones included.
    */
   register(types: Iterable<string>, now: number, created: Iterable<string> = []): void {
-    for (const t of created) {
-      if (this.registeredAt.has(t)) {
-        this.registeredAt.clear();
-        break;
-      }
-    }
+    for (const t of created) if (this.registeredAt.has(t)) this.isRelistDue = true;
     const retention = Math.round(this.retentionMs);
-    const due = [...types].filter(
-      (t) => (this.registeredAt.get(t) ?? -Infinity) <= now - retention / 4,
-    );
+    const isRelist = this.isRelistDue;
+    const due = isRelist
+      ? [...new Set([...this.registeredAt.keys(), ...types])]
+      : [...types].filter((t) => (this.registeredAt.get(t) ?? -Infinity) <= now - retention / 4);
     if (due.length === 0) return;
+    this.isRelistDue = false;
     for (const t of due) this.registeredAt.set(t, now);
     this.client
       .multi()
@@ -48,7 +49,8 @@ export class TypeRegistration {
         if (err) throw err;
       })
       .catch((err: unknown) => {
-        for (const t of due) this.registeredAt.delete(t);
+        for (const t of due) this.registeredAt.set(t, -Infinity);
+        if (isRelist) this.isRelistDue = true;
         const f = classifyFailure(err);
         if (!f.isConnection) this.onProblem(f.reason);
       });

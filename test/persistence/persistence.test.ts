@@ -121,22 +121,16 @@ describe('Redis persistence', () => {
     );
     const written = Number(await redis.cli('ZCARD', `${prefix}:glm:events`));
     expect(written).toBeGreaterThan(0);
-    await waitUntil(
-      async () => (await redis.cli('SISMEMBER', `${prefix}:types`, 'glm')) === '1',
-      'glm in the types set again',
-    );
-    m1.recordEvent('kimi', { kind: 'request' });
-    await m1.flush();
-    // kimi's keys were gone too; the set lists it again.
+    // Every type this process wrote is listed again at once, kimi (not written since) included:
+    // in a cluster its keys may live on a master that kept them.
     await waitUntil(
       async () =>
         (await redis.cli('SMEMBERS', `${prefix}:types`)).split('\n').sort().join() === 'glm,kimi',
-      'kimi in the types set again',
+      'both types in the types set again',
     );
     const m2 = closeAfterTest(redisMonitor(redis.url, { keyPrefix: prefix }));
     await m2.start();
     expect(m2.getStats('glm')?.events).toBe(written);
-    expect(m2.getStats('kimi')?.events).toBe(1);
   });
 
   it('keeps recording when Redis dies; opens after exactly breakerFailures failed flushes; closes when it returns and writes the queue', async () => {
