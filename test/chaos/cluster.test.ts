@@ -128,7 +128,12 @@ describe('chaos: Redis Cluster', () => {
       lost,
     });
     expect(summary.lost, 'the dead master took acknowledged events').toBeGreaterThan(0);
-    await expectRecoveredOnRestart(m, read, clusterOptions);
+    await expectRecoveredOnRestart(
+      m,
+      read,
+      () => clientOf(dead.port).smembers(keys.types),
+      clusterOptions,
+    );
     const heap = expectHeapBounded(run);
     expect(unhandled.list).toEqual([]);
     console.log('chaos cluster:', JSON.stringify({ ...summary, heapMb: heap.toFixed(1) }));

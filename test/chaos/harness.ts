@@ -114,8 +114,15 @@ export async function settle(run: Run, timeoutMs = 20_000): Promise<void> {
 export async function expectRecoveredOnRestart(
   monitor: ConnectionMonitor,
   read: (type: string) => Promise<StoredType>,
+  typesSet: () => Promise<string[]>,
   options: MonitorOptions = {},
 ): Promise<void> {
+  // The set is written apart from the batches, best effort: within a deadline.
+  const types = monitor.getTypes();
+  await waitUntil(async () => {
+    const listed = new Set(await typesSet());
+    return types.every((t) => listed.has(t));
+  }, 'every type in the types set');
   const first = monitor.options;
   const next = closeAfterTest(
     redisMonitor(first.redisUrl, {
@@ -126,7 +133,7 @@ export async function expectRecoveredOnRestart(
   );
   await next.start();
   expect(next.getStatus().persistence.recovered).toBe(true);
-  for (const type of monitor.getTypes()) {
+  for (const type of types) {
     const stored = await read(type);
     expect(next.getStats(type)?.events ?? 0, `${type} recovered by a new process`).toBe(
       Number(stored.stats.events ?? 0),

@@ -141,7 +141,11 @@ describe('chaos: HTTP ingestion', () => {
     expect(missing, 'what is not in Redis was dropped').toBe(p.dropped);
     expect(p.persisted).toBe(inRedis);
     expect(sender.acceptedTotal).toBe(p.persisted + p.dropped);
-    await expectRecoveredOnRestart(m, (t) => readType(client, keys.forType(t)));
+    await expectRecoveredOnRestart(
+      m,
+      (t) => readType(client, keys.forType(t)),
+      () => client.smembers(keys.types),
+    );
 
     const growth = heapMb() - heapBefore;
     expect(growth, `heap grew ${growth.toFixed(1)} MiB`).toBeLessThan(HEAP_GROWTH_BOUND_MB);

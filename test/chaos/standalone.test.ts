@@ -83,7 +83,11 @@ describe('chaos: one redis-server', () => {
       lost,
     });
     expect(summary.lost, 'the kill took acknowledged events').toBeGreaterThan(0);
-    await expectRecoveredOnRestart(m, (t) => readType(client, keys.forType(t)));
+    await expectRecoveredOnRestart(
+      m,
+      (t) => readType(client, keys.forType(t)),
+      () => client.smembers(keys.types),
+    );
     const heap = expectHeapBounded(run);
     expect(unhandled.list).toEqual([]);
     console.log('chaos kill/restart:', JSON.stringify({ ...summary, heapMb: heap.toFixed(1) }));
@@ -157,7 +161,11 @@ describe('chaos: one redis-server', () => {
       poisoned: [poisoned],
     });
     expect(summary.rejected).toBe(run.recorder.ledger.quarantinedOf(poisoned));
-    await expectRecoveredOnRestart(m, (t) => readType(client, keys.forType(t)));
+    await expectRecoveredOnRestart(
+      m,
+      (t) => readType(client, keys.forType(t)),
+      () => client.smembers(keys.types),
+    );
     const heap = expectHeapBounded(run);
     expect(unhandled.list).toEqual([]);
     console.log('chaos WRONGTYPE:', JSON.stringify({ ...summary, heapMb: heap.toFixed(1) }));
@@ -210,7 +218,11 @@ describe('chaos: one redis-server', () => {
       mayDrop: true,
     });
     expect(summary.rejected, 'OOM is the server’s, never a batch’s: nothing quarantined').toBe(0);
-    await expectRecoveredOnRestart(m, (t) => readType(client, keys.forType(t)));
+    await expectRecoveredOnRestart(
+      m,
+      (t) => readType(client, keys.forType(t)),
+      () => client.smembers(keys.types),
+    );
     const heap = expectHeapBounded(run);
     expect(unhandled.list).toEqual([]);
     console.log('chaos OOM:', JSON.stringify({ ...summary, heapMb: heap.toFixed(1) }));
