@@ -270,17 +270,20 @@ export class RedisPersistence implements Persistence, BatchSink {
       );
     });
     const results = await Promise.allSettled(calls);
-    // Types whose keys the script created: new ones, or ones whose data Redis lost.
-    const created = batches.flatMap((b, i) => {
-      const r = results[i];
-      return r?.status === 'fulfilled' && r.value === APPLIED_TO_NEW_KEYS ? [b.type] : [];
-    });
-    this.registration.register(types, now, created);
-    return results.map((r) => {
+    const outcomes = results.map((r) => {
       if (r.status === 'fulfilled') return null;
       const f: Failure = isFailure(r.reason) ? r.reason : classifyFailure(r.reason);
       return { ...f, reason: this.sanitize(f.reason) };
     });
+    this.registration.register(types, now, {
+      // Types whose keys the script created: new ones, or ones whose data Redis lost.
+      created: batches.flatMap((b, i) => {
+        const r = results[i];
+        return r?.status === 'fulfilled' && r.value === APPLIED_TO_NEW_KEYS ? [b.type] : [];
+      }),
+      hadConnectionFailure: outcomes.some((f) => f?.isConnection === true),
+    });
+    return outcomes;
   }
 
   /** Reads go to Redis only while it is connected and the type's shard circuit is closed. */

@@ -1,18 +1,29 @@
 /**
  * Adds types to the types set (discovery at start) when this process has not done so for a
- * quarter of the retention, which also refreshes the set's TTL, and again at once when Redis lost
- * data (see {@link TypeRegistration.register}). Best effort and apart from the batches: the set
- * lives in its own slot, and failing to register never fails a write.
+ * quarter of the retention, which also refreshes the set's TTL, and again at once when Redis may
+ * have lost data (see {@link TypeRegistration.register}). Best effort and apart from the
+ * batches: the set lives in its own slot, and failing to register never fails a write.
  * Bound: one timestamp per type this process writes (at most `maxTypes`).
  */
 import type { MonitorRedis } from './client.js';
 import { classifyFailure } from './failures.js';
 
+/** What a write says about Redis's data, for {@link TypeRegistration.register}. */
+export interface WriteSigns {
+  /** Types whose keys the write created (a new type, or one whose data Redis lost). */
+  readonly created: readonly string[];
+  /**
+   * The write met a connection-level failure: its server may be restarting without its data,
+   * and a lost reply may hide that the write created keys.
+   */
+  readonly hadConnectionFailure: boolean;
+}
+
 /** Registration of written types in `<prefix>:types`. */
 export class TypeRegistration {
   /** Every type this process wrote: when it was last added (-Infinity: due, the add failed). */
   private readonly registeredAt = new Map<string, number>();
-  /** Redis lost data: every type is added again, at each call until that succeeds. */
+  /** Redis may have lost the set: every type is added again, at each call until that succeeds. */
   private isRelistDue = false;
 
   /** @param onProblem called with a reason when the set refuses the write (not a connection failure) */
@@ -24,13 +35,14 @@ export class TypeRegistration {
   ) {}
 
   /**
-   * Registers the types that are due; never rejects. `created`: types whose keys the write
-   * created. One this process wrote before means Redis lost data (a server restarted without
-   * it, keys expired) and the types set may be gone too: every type this process wrote is added
-   * again at once, idle ones included.
+   * Registers the types of a write that are due; never rejects. When the write says Redis may
+   * have lost data (a connection-level failure, or keys created for a type this process wrote
+   * before), the types set may be gone too: every type this process wrote is added again, idle
+   * ones included, at this call and the following ones until that succeeds.
    */
-  register(types: Iterable<string>, now: number, created: Iterable<string> = []): void {
-    for (const t of created) if (this.registeredAt.has(t)) this.isRelistDue = true;
+  register(types: Iterable<string>, now: number, signs?: WriteSigns): void {
+    if (signs?.hadConnectionFailure === true) this.isRelistDue = true;
+    for (const t of signs?.created ?? []) if (this.registeredAt.has(t)) this.isRelistDue = true;
     const retention = Math.round(this.retentionMs);
     const isRelist = this.isRelistDue;
     const due = isRelist
