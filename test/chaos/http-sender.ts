@@ -93,12 +93,17 @@ export class PacedSender {
       this.credit -= sizeOf(r);
       this.next++;
       this.inFlight++;
-      void this.post(r).finally(() => this.inFlight--);
+      void this.postChecked(r).finally(() => this.inFlight--);
     }
     if (this.next >= this.allowed) this.credit = 0;
   }
 
-  private async post(r: GeneratedRequest): Promise<void> {
+  /** Posts `r` now (outside the pacing), checked and counted like the others. */
+  post(r: GeneratedRequest): Promise<void> {
+    return this.postChecked(r);
+  }
+
+  private async postChecked(r: GeneratedRequest): Promise<void> {
     const body = r.kind === 'events' ? bodyText(r, Date.now()) : r.body;
     const contentType = r.kind === 'events' ? 'application/json' : r.contentType;
     let answer: Answer;

@@ -43,9 +43,9 @@ const REQUESTS = 800;
 const LIMITS = {
   batchEvents: 200,
   bodyBytes: 262_144,
-  // Half the posting rate: the per-client limit answers 429 to part of the traffic.
-  ingestEventsPerSecond: 1_500,
-  ingestBurst: 1_500,
+  // A third of the posting rate: the per-client limit answers 429 to part of the traffic.
+  ingestEventsPerSecond: 1_000,
+  ingestBurst: 1_000,
 };
 
 describe('chaos: HTTP ingestion', () => {
@@ -59,7 +59,7 @@ describe('chaos: HTTP ingestion', () => {
       redisMonitor(redis.url, {
         keyPrefix: keys.prefix,
         instanceId: 'chaos-http',
-        maxQueueSize: 1_000,
+        maxQueueSize: 500,
         batchSize: 100,
         flushIntervalMs: 50,
         socketTimeoutMs: 300,
@@ -100,6 +100,16 @@ describe('chaos: HTTP ingestion', () => {
       timeoutMs: 10_000,
     });
     await answered(Number.POSITIVE_INFINITY, 'every request answered');
+    // And a burst over the bucket at once, whatever the pace achieved: part of it gets 429.
+    const full = Array.from({ length: LIMITS.batchEvents }, () => ({
+      fields: { type: 'kimi', kind: 'request' },
+      isValid: true,
+    }));
+    const before429 = sender.statuses.get(429) ?? 0;
+    await Promise.all(
+      Array.from({ length: 8 }, () => sender.post({ kind: 'events', events: full, isArray: true })),
+    );
+    expect(sender.statuses.get(429) ?? 0, 'a burst over the bucket').toBeGreaterThan(before429);
     await waitUntil(
       () =>
         m.flush().then(
