@@ -57,6 +57,8 @@ export interface RunSummary {
   rejected: number;
   persisted: number;
   refusedInvalid: number;
+  /** Valid events refused for a kind beyond `maxKindsPerType`. */
+  refusedKinds: number;
 }
 
 /** The aggregate counts the stats hash must hold for `events`. */
@@ -166,8 +168,10 @@ export async function checkInvariants(input: InvariantInput): Promise<RunSummary
       stored.stats,
       [...counted].map((id) => byId.get(id) as ConnectionEvent),
     );
-    expect(monitor.getStats(type)?.events, `${type}: memory has every accepted event`).toBe(
-      accepted.size,
+    const live = monitor.getStats(type);
+    expect(live?.events, `${type}: memory has every accepted event`).toBe(accepted.size);
+    expect(Object.keys(live?.kinds ?? {}).length).toBeLessThanOrEqual(
+      monitor.options.maxKindsPerType,
     );
     const unaccounted = accepted.size - reached.size - ledger.quarantinedOf(type);
     expect(
@@ -199,5 +203,6 @@ export async function checkInvariants(input: InvariantInput): Promise<RunSummary
     rejected: p.rejected,
     persisted: p.persisted,
     refusedInvalid: ledger.refused,
+    refusedKinds: ledger.refusedKinds,
   };
 }

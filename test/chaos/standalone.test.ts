@@ -83,6 +83,7 @@ describe('chaos: one redis-server', () => {
       lost,
     });
     expect(summary.lost, 'the kill took acknowledged events').toBeGreaterThan(0);
+    expect(summary.refusedKinds, 'kinds beyond the bound were refused').toBeGreaterThan(0);
     await expectRecoveredOnRestart(
       m,
       (t) => readType(client, keys.forType(t)),
