@@ -129,7 +129,10 @@ export class ConnectionMonitor extends EventEmitter<MonitorEvents> {
     if (this.state === 'closing' || this.state === 'closed') {
       throw new MonitorError('CM_ERR_CLOSED', 'the monitor is closed; recordEvent is not accepted');
     }
-    const state = this.types.getOrAdd(type);
+    // A new type is added only for an event that passes every check: a refused event leaves no
+    // trace (no empty type listed, no place of `maxTypes` taken).
+    let state = this.types.get(type);
+    if (state === undefined) assertName(type, 'type');
     checkInput(input);
     const kind = input.kind;
     if (!this.knownKinds.has(kind)) {
@@ -149,6 +152,7 @@ export class ConnectionMonitor extends EventEmitter<MonitorEvents> {
             now - this.options.retentionMs,
             now + this.options.maxClockSkewMs,
           );
+    state ??= this.types.getOrAdd(type);
     // Last check: it counts a new kind, so it runs once nothing else can refuse the event.
     this.types.admitKind(state, kind);
     const event: ConnectionEvent = {

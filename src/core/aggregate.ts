@@ -61,6 +61,15 @@ export function emptyRollup(t: number): Rollup {
 }
 
 /**
+ * The count of `kind` in `kinds`, 0 when absent. A kind is any word of the name pattern, so it
+ * can be `constructor`, which every plain object inherits (a function): only a number counts.
+ */
+function kindCount(kinds: Record<string, number>, kind: string): number {
+  const n = kinds[kind];
+  return typeof n === 'number' ? n : 0;
+}
+
+/**
  * Adds one event. `bucket` is `bucketIndex(durationMs)`, passed in so the caller computes it once
  * for every aggregate the event goes into.
  */
@@ -74,7 +83,7 @@ export function addEvent(
 ): void {
   a.events++;
   if (isError) a.errors++;
-  a.kinds[kind] = (a.kinds[kind] ?? 0) + 1;
+  a.kinds[kind] = kindCount(a.kinds, kind) + 1;
   if (durationMs !== undefined) {
     a.durSum += durationMs;
     a.durCount++;
@@ -90,7 +99,7 @@ export function addEvent(
 export function mergeAggregate(dst: Aggregate, src: Aggregate): void {
   dst.events += src.events;
   dst.errors += src.errors;
-  for (const k in src.kinds) dst.kinds[k] = (dst.kinds[k] ?? 0) + (src.kinds[k] ?? 0);
+  for (const k in src.kinds) dst.kinds[k] = kindCount(dst.kinds, k) + kindCount(src.kinds, k);
   dst.durSum += src.durSum;
   dst.durCount += src.durCount;
   dst.durMin = lesser(dst.durMin, src.durMin);

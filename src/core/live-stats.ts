@@ -77,7 +77,8 @@ export class LiveStats {
    * {@link TypeRegistry.admitKind}, admits it before the event is added).
    */
   isKnownKind(kind: string): boolean {
-    return this.totals.kinds[kind] !== undefined;
+    // Not `!== undefined`: every plain object inherits `constructor`, a valid kind name.
+    return typeof this.totals.kinds[kind] === 'number';
   }
 
   /** Notes that a new kind is about to be added (see {@link isKnownKind}). */

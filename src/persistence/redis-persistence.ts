@@ -25,7 +25,7 @@ import type { BatchSink } from './shard-calls.js';
 import { clientOfShard, DEFAULT_SHARD, shardOfKey } from './shards.js';
 import { TypeRegistration } from './type-registration.js';
 import { Recovery } from './recovery.js';
-import { writeBatchArgs } from './write-script.js';
+import { APPLIED_TO_NEW_KEYS, writeBatchArgs } from './write-script.js';
 
 /** What Redis persistence needs (the monitor passes these from its resolved options). */
 export interface RedisPersistenceOptions extends RedisConnectionOptions {
@@ -336,7 +336,6 @@ export class RedisPersistence implements Persistence, BatchSink {
       );
     });
     const results = await Promise.allSettled(calls);
-    this.registration.register(types, now);
     const written: string[] = [];
     results.forEach((r, i) => {
       const pairs = batches[i]?.pairs ?? [];
@@ -344,11 +343,20 @@ export class RedisPersistence implements Persistence, BatchSink {
         for (let j = 1; j < pairs.length; j += 2) written.push(pairs[j] as string);
     });
     this.tail.publish(written);
-    return results.map((r) => {
+    const outcomes = results.map((r) => {
       if (r.status === 'fulfilled') return null;
       const f: Failure = isFailure(r.reason) ? r.reason : classifyFailure(r.reason);
       return { ...f, reason: this.sanitize(f.reason) };
     });
+    this.registration.register(types, now, {
+      // Types whose keys the script created: new ones, or ones whose data Redis lost.
+      created: batches.flatMap((b, i) => {
+        const r = results[i];
+        return r?.status === 'fulfilled' && r.value === APPLIED_TO_NEW_KEYS ? [b.type] : [];
+      }),
+      hadConnectionFailure: outcomes.some((f) => f?.isConnection === true),
+    });
+    return outcomes;
   }
 
   /** Reads go to Redis only while it is connected and the type's shard circuit is closed. */

@@ -14,7 +14,9 @@
  * KEYS: events, stats, series (the fleet's rollups), the instance's series, batches.
  * ARGV: batchId, nowMs, retentionMs, n, then n (score, member) pairs, then the stats delta JSON,
  * then the rollup deltas JSON (array), or the minute start when the batch falls in one minute.
- * Returns 1 when applied, 0 when the batch id was seen.
+ * Returns 1 when applied, 0 when the batch id was seen, {@link APPLIED_TO_NEW_KEYS} when applied
+ * to a type whose stats hash did not exist (a new type, or one whose keys were lost: a server
+ * restarted without its data, keys expired), so the caller registers it in the types set again.
  */
 import { MINUTE_MS } from '../core/time-series.js';
 import { STATS_FIELDS as S, WIRE_KEYS as W, type EncodedBatch } from './codec.js';
@@ -44,6 +46,9 @@ export function writeBatchArgs(
     b.rollupsJson,
   ];
 }
+
+/** The write script's answer when it applied a batch to a type whose stats hash it created. */
+export const APPLIED_TO_NEW_KEYS = 2;
 
 /** The aggregate fields every stored count must hold as a whole number. */
 const INTEGER_STATS = [S.events, S.errors, S.durCount];
@@ -112,11 +117,13 @@ local function decode(text)
 end
 
 -- Phase 1: read and check, write nothing.
+local isNew = false
 for i, key in ipairs(KEYS) do
   local t = redis.call('TYPE', key).ok
   if t ~= 'none' and t ~= KEY_TYPES[i] then
     return corrupt(key, 'WRONGTYPE: holds a ' .. t .. ', not a ' .. KEY_TYPES[i])
   end
+  if key == stats and t == 'none' then isNew = true end
 end
 if redis.call('ZSCORE', batches, ARGV[1]) then return 0 end
 local now, retention, n = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
@@ -288,5 +295,6 @@ redis.call('ZREMRANGEBYSCORE', events, '-inf', '(' .. cutoff)
 redis.call('ZADD', batches, now, ARGV[1])
 redis.call('ZREMRANGEBYSCORE', batches, '-inf', '(' .. cutoff)
 for _, key in ipairs(KEYS) do redis.call('PEXPIRE', key, retention) end
+if isNew then return ${APPLIED_TO_NEW_KEYS} end
 return 1
 `;

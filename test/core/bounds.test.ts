@@ -110,6 +110,14 @@ describe('kinds per type', () => {
     expect(m.getStats('glm')?.events).toBe(65);
   });
 
+  it('counts a kind named constructor (inherited by every plain object) like any other', () => {
+    const { m } = monitor({ maxKindsPerType: 2 });
+    for (let i = 0; i < 3; i++) m.recordEvent('glm', { kind: 'constructor' });
+    m.recordEvent('glm', { kind: 'response' });
+    expect(rejection(() => m.recordEvent('glm', { kind: 'request' })).field).toBe('kind');
+    expect(m.getStats('glm')?.kinds).toEqual({ constructor: 3, response: 1 });
+  });
+
   it('60,000 attempted kinds leave stats small', () => {
     const { m } = monitor({ maxKindsPerType: 10 });
     let rejected = 0;

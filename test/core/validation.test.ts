@@ -44,6 +44,23 @@ describe('event validation', () => {
     expect(m.getTypes()).toEqual([]);
   });
 
+  it('a refused event of a new type leaves no trace: no type listed, no place of maxTypes taken', () => {
+    // Found by the chaos suite: the type was added before the event was checked.
+    const m = new ConnectionMonitor({ persistence: false, logger: silentLogger, maxTypes: 1 });
+    const refused: unknown[] = [
+      { kind: 'Bad' },
+      { kind: 'x', durationMs: -1 },
+      { kind: 'x', timestamp: Number.NaN },
+      { kind: 'x', metadata: { nested: {} } },
+      null,
+    ];
+    for (const input of refused) catchError(() => m.recordEvent('ghost', input as never));
+    expect(m.getTypes()).toEqual([]);
+    expect(m.getStats('ghost')).toBeNull();
+    expect(m.recordEvent('glm', { kind: 'x' }).type).toBe('glm');
+    expect(catchError(() => m.recordEvent('kimi', { kind: 'x' })).field).toBe('type');
+  });
+
   it('accepts 64-character types and the five seed types', () => {
     const m = monitor();
     for (const t of ['websocket', 'redis', 'supabase', 'kimi', 'glm', 'a'.repeat(64), 'x_1-y']) {
