@@ -133,11 +133,18 @@ export async function expectRecoveredOnRestart(
   );
   await next.start();
   expect(next.getStatus().persistence.recovered).toBe(true);
+  const fleet = await next.getFleetStats();
+  expect(fleet.source).toBe('redis');
   for (const type of types) {
     const stored = await read(type);
-    expect(next.getStats(type)?.events ?? 0, `${type} recovered by a new process`).toBe(
+    // The fleet's totals, and the newest events (up to the buffer) recovered into memory.
+    expect(fleet.stats[type]?.events ?? 0, `${type} totals read by a new process`).toBe(
       Number(stored.stats.events ?? 0),
     );
+    expect(
+      next.getRecentEvents(type, next.options.bufferSize).length,
+      `${type} recovered by a new process`,
+    ).toBe(Math.min(stored.members.length, next.options.bufferSize));
   }
   await next.close();
 }

@@ -97,7 +97,12 @@ describe('Redis persistence', () => {
     await m1.close();
     const m2 = closeAfterTest(redisMonitor(redis.url, { keyPrefix: prefix }));
     await m2.start();
-    expect(m2.getStats('constructor')?.kinds).toEqual({ constructor: 5, response: 1 });
+    const fleet = await m2.getFleetStats('constructor');
+    expect(new Map(Object.entries(fleet.stats)).get('constructor')?.kinds).toEqual({
+      constructor: 5,
+      response: 1,
+    });
+    expect(m2.getRecentEvents('constructor')).toHaveLength(6);
     const series = await m2.getTimeSeriesData({ type: 'constructor' });
     expect(series.points.reduce((n, p) => n + p.events, 0)).toBe(6);
   });
@@ -134,7 +139,9 @@ describe('Redis persistence', () => {
     );
     const m2 = closeAfterTest(redisMonitor(redis.url, { keyPrefix: prefix }));
     await m2.start();
-    expect(m2.getStats('glm')?.events).toBe(written);
+    // It finds glm through the types set and recovers its events.
+    expect(m2.getRecentEvents('glm', 1_000)).toHaveLength(written);
+    expect((await m2.getFleetStats('glm')).stats.glm?.events).toBe(written);
   });
 
   it('keeps recording when Redis dies; opens after exactly breakerFailures failed flushes; closes when it returns and writes the queue', async () => {
