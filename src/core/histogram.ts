@@ -57,31 +57,42 @@ export function estimatePercentiles(
   const ranks = order.map((k) => Math.max(1, Math.ceil((ps[k] as number) * total)));
   let next = 0;
   let seen = 0;
-  const isDense = Array.isArray(counts) || ArrayBuffer.isView(counts);
-  // Integer-like keys enumerate in ascending numeric order (ECMAScript OrdinaryOwnPropertyKeys).
-  const keys = isDense ? null : Object.keys(counts);
-  const n = keys === null ? (counts as ArrayLike<number>).length : keys.length;
-  for (let j = 0; j < n && next < ranks.length; j++) {
-    const i = keys === null ? j : Number(keys[j]);
-    const c = (counts as Record<number, number>)[i] ?? 0;
-    if (c <= 0) continue;
+  // Returns true once every rank is placed.
+  const visit = (i: number, c: number): boolean => {
     seen += c;
-    if (seen < (ranks[next] as number)) continue;
-    const estimate = clamp(bucketEstimate(i), minMs, maxMs);
+    if (seen < (ranks[next] as number)) return false;
+    const estimate = clamp(BUCKET_ESTIMATES[i] as number, minMs, maxMs);
     while (next < ranks.length && seen >= (ranks[next] as number)) {
       out[order[next] as number] = estimate;
       next++;
+    }
+    return next >= ranks.length;
+  };
+  if (Array.isArray(counts) || ArrayBuffer.isView(counts)) {
+    const dense = counts as ArrayLike<number>;
+    for (let i = 0; i < dense.length; i++) {
+      const c = dense[i] ?? 0;
+      if (c > 0 && visit(i, c)) break;
+    }
+  } else {
+    // Integer-like keys enumerate in ascending numeric order (ECMAScript OrdinaryOwnPropertyKeys);
+    // for-in allocates no key array.
+    const sparse = counts as SparseHistogram;
+    for (const key in sparse) {
+      const c = sparse[key as unknown as number] ?? 0;
+      if (c > 0 && visit(Number(key), c)) break;
     }
   }
   return out.map((v) => v ?? maxMs);
 }
 
-function bucketEstimate(i: number): number {
+/** The estimate of each bucket: its geometric middle (computed once). */
+const BUCKET_ESTIMATES: readonly number[] = Array.from({ length: HISTOGRAM_BUCKETS }, (_, i) => {
   if (i === 0) return HISTOGRAM_MIN_MS / 2;
   const lo = bucketLowerMs(i);
   const hi = bucketUpperMs(i);
   return Number.isFinite(hi) ? Math.sqrt(lo * hi) : lo;
-}
+});
 
 function clamp(v: number, lo: number, hi: number): number {
   return v < lo ? lo : v > hi ? hi : v;

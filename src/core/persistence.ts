@@ -2,7 +2,11 @@ import type { CircuitState } from './circuit.js';
 import type { ConnectionEvent } from './event.js';
 import type { Aggregate, Rollup } from './aggregate.js';
 import type { InstanceInfo, InstanceSnapshot } from './fleet.js';
+import { isErrorEvent } from './event.js';
+import type { NotableEvent, NotableInput, NotableQuery } from './notable.js';
 import type { NormalizedHistoryQuery, HistoryPage } from './query.js';
+import type { StorageEstimate } from './storage.js';
+import type { Resolution } from './time-series.js';
 
 /**
  * Something that failed on its own and was isolated: a type's batches quarantined, a corrupt or
@@ -81,6 +85,8 @@ export interface RecoveredType {
    * when Redis cannot).
    */
   rollups: () => Rollup[];
+  /** False when the window has no minute rollup (a type idle for longer than the retention). */
+  hasRollups: boolean;
 }
 
 /** Typed events a persistence layer emits (re-emitted by the monitor). */
@@ -102,6 +108,8 @@ export interface PersistenceHooks {
   onRecovered(types: RecoveredType[]): void;
   /** What this instance says of itself in its heartbeat (the fleet registry). */
   snapshot(): InstanceSnapshot;
+  /** Something notable the layer saw (the first error of a type after a quiet period). */
+  notable(input: NotableInput): void;
 }
 
 /**
@@ -117,16 +125,25 @@ export interface Persistence {
   /** A history page, or null when the store cannot answer now (caller falls back to memory). */
   history(q: NormalizedHistoryQuery): Promise<Pick<HistoryPage, 'events' | 'nextBefore'> | null>;
   /**
-   * Minute rollups in [from, to] per type (every stored type when `types` is undefined), of the
-   * fleet or of one instance, or null when the store cannot answer now. A type the store cannot
-   * answer now is left out of the map (the caller answers it from memory).
+   * Rollups at `resolution` whose buckets start in [from, to] per type (every stored type when
+   * `types` is undefined), of the fleet or of one instance, or null when the store cannot answer
+   * now. Coarse resolutions may come with minute rollups of the range not folded into them yet:
+   * the caller adds every rollup it gets into its buckets. A type the store cannot answer now is
+   * left out of the map (the caller answers it from memory).
    */
   rollups(
     types: readonly string[] | undefined,
     from: number,
     to: number,
+    resolution: Resolution,
     instance?: string,
   ): Promise<TypedRollups | null>;
+  /** Stores a notable event for the fleet (never throws; kept to retry while the store is down). */
+  saveNotable(event: NotableEvent): void;
+  /** The fleet's notable events, newest first, or null when the store cannot answer now. */
+  notable(q: NotableQuery): Promise<NotableEvent[] | null>;
+  /** What the store holds per type and what it will hold at full retention, or null. */
+  storage(): Promise<StorageEstimate | null>;
   /** The fleet's totals per type (every stored type when `types` is undefined), or null. */
   fleetTotals(types: readonly string[] | undefined): Promise<Map<string, Aggregate> | null>;
   /** Every instance of the fleet seen within the retention, or null when the store cannot answer. */
@@ -138,12 +155,30 @@ export interface Persistence {
   subscribeFleet(listener: (event: ConnectionEvent) => void): () => void;
 }
 
-/** Memory-only mode: nothing is persisted. */
+/**
+ * Memory-only mode: nothing is persisted. It still sees every event, so it reports the first error
+ * of a type after `quietPeriodMs` without one (Redis persistence does it fleet-wide).
+ */
 export class DisabledPersistence implements Persistence {
-  start(): Promise<void> {
+  private hooks: PersistenceHooks | undefined;
+  /** Last error time per type (one entry per type the monitor admitted: bounded by maxTypes). */
+  private readonly lastErrorAt = new Map<string, number>();
+
+  constructor(private readonly quietPeriodMs = 3_600_000) {}
+
+  start(hooks: PersistenceHooks): Promise<void> {
+    this.hooks = hooks;
     return Promise.resolve();
   }
-  enqueue(): void {}
+  enqueue(e: ConnectionEvent): void {
+    if (!isErrorEvent(e.kind, e.error)) return;
+    const last = this.lastErrorAt.get(e.type);
+    if (last !== undefined && e.timestamp <= last) return;
+    this.lastErrorAt.set(e.type, e.timestamp);
+    if (last === undefined || e.timestamp - last >= this.quietPeriodMs) {
+      this.hooks?.notable(firstErrorNotable(e.type, e.timestamp, this.quietPeriodMs, last));
+    }
+  }
   flush(): Promise<void> {
     return Promise.resolve();
   }
@@ -181,7 +216,34 @@ export class DisabledPersistence implements Persistence {
   instances(): Promise<null> {
     return Promise.resolve(null);
   }
+  saveNotable(): void {}
+  notable(): Promise<null> {
+    return Promise.resolve(null);
+  }
+  storage(): Promise<null> {
+    return Promise.resolve(null);
+  }
   subscribeFleet(): () => void {
     return () => {};
   }
+}
+
+/**
+ * The notable event of a type's first error after a quiet period of `quietMs` (`before`: the
+ * last error before it, when known).
+ */
+export function firstErrorNotable(
+  type: string,
+  at: number,
+  quietMs: number,
+  before?: number,
+): NotableInput {
+  const quiet = before === undefined ? `over ${formatSpan(quietMs)}` : formatSpan(at - before);
+  return { kind: 'first-error', type, at, message: `${type}: first error in ${quiet}` };
+}
+
+function formatSpan(ms: number): string {
+  if (ms >= 86_400_000) return `${Math.round(ms / 86_400_000)} d`;
+  if (ms >= 3_600_000) return `${Math.round(ms / 3_600_000)} h`;
+  return `${Math.round(ms / 60_000)} min`;
 }

@@ -1,7 +1,14 @@
 import type { ConnectionEvent } from './event.js';
 import { MonitorError, describeValue } from './errors.js';
 import { assertName, INSTANCE_ID_PATTERN, INSTANCE_ID_RULE, isErrorEvent } from './event.js';
-import { BUCKET_SIZES_MS, type TimeSeriesPoint } from './time-series.js';
+import {
+  BUCKET_NAMES,
+  BUCKET_SIZES_MS,
+  resolutionFor,
+  type Resolution,
+  type ResolutionRetention,
+  type TimeSeriesPoint,
+} from './time-series.js';
 
 /** Most events one history page returns. */
 export const MAX_HISTORY_LIMIT = 1000;
@@ -44,7 +51,10 @@ export interface TimeSeriesQuery {
   type?: string | undefined;
   from?: number | string | Date | undefined;
   to?: number | string | Date | undefined;
-  /** 60000, 300000, 900000 or 3600000 (or '1m', '5m', '15m', '1h'); default 60000. */
+  /**
+   * 60000, 300000, 900000, 3600000, 21600000 or 86400000 ms (or '1m', '5m', '15m', '1h', '6h',
+   * '1d'); default 60000. Sets the resolution read, and so how far back the range can go.
+   */
   bucketMs?: number | string | undefined;
   /** One instance's events only (its id); the whole fleet when omitted. */
   instance?: string | undefined;
@@ -53,6 +63,8 @@ export interface TimeSeriesQuery {
 /** A time series answer. */
 export interface TimeSeriesResult {
   bucketMs: number;
+  /** The stored resolution the points were built from (the coarsest that answers exactly). */
+  resolution: Resolution;
   from: number;
   to: number;
   points: TimeSeriesPoint[];
@@ -66,7 +78,10 @@ export interface TimeSeriesResult {
  * them is refused with `CM_ERR_INVALID_QUERY` naming the parameter to change.
  */
 export interface QueryLimits {
-  /** Longest `from`…`to` span after clipping to retention, ms (error names `from`). */
+  /**
+   * Longest `from`…`to` span of a history query after clipping to retention, ms (error names
+   * `from`). Time series are bounded by the retention of the resolution they read instead.
+   */
   readonly maxRangeMs?: number;
   /** Most points of a time series (error names `bucket`). */
   readonly maxPoints?: number;
@@ -98,10 +113,12 @@ export interface NormalizedSeriesQuery {
   from: number;
   to: number;
   bucketMs: number;
+  resolution: Resolution;
   clipped: boolean;
 }
 
-function bad(field: string, value: unknown, allowed: string): MonitorError {
+/** A `CM_ERR_INVALID_QUERY` error naming the parameter, its value and what is allowed. */
+export function invalidQuery(field: string, value: unknown, allowed: string): MonitorError {
   return new MonitorError(
     'CM_ERR_INVALID_QUERY',
     `invalid query: ${field} ${describeValue(value)} — ${allowed}`,
@@ -119,26 +136,24 @@ export function parseTime(field: string, value: unknown): number | undefined {
   else if (typeof value === 'string') ms = Date.parse(value);
   else ms = Number.NaN;
   if (!Number.isFinite(ms) || ms < 0) {
-    throw bad(field, value, 'must be epoch milliseconds or an ISO-8601 date');
+    throw invalidQuery(field, value, 'must be epoch milliseconds or an ISO-8601 date');
   }
   return Math.floor(ms);
 }
 
-/** Parses a bucket: ms number or '1m' | '5m' | '15m' | '1h'. */
+/** Parses a bucket: ms (number or digits) or one of the names of {@link BUCKET_NAMES}. */
 export function parseBucket(value: unknown): number {
   if (value === undefined || value === null || value === '') return 60_000;
-  const named: Record<string, number> = {
-    '1m': 60_000,
-    '5m': 300_000,
-    '15m': 900_000,
-    '1h': 3_600_000,
-  };
   const ms =
     typeof value === 'string'
-      ? (named[value] ?? (/^\d+$/.test(value) ? Number(value) : NaN))
+      ? (BUCKET_NAMES[value] ?? (/^\d+$/.test(value) ? Number(value) : NaN))
       : value;
   if (typeof ms !== 'number' || !(BUCKET_SIZES_MS as readonly number[]).includes(ms)) {
-    throw bad('bucket', value, 'must be 60000, 300000, 900000 or 3600000 ms (or 1m, 5m, 15m, 1h)');
+    throw invalidQuery(
+      'bucket',
+      value,
+      `must be ${BUCKET_SIZES_MS.join(', ')} ms (or ${Object.keys(BUCKET_NAMES).join(', ')})`,
+    );
   }
   return ms;
 }
@@ -152,7 +167,8 @@ export function encodeCursor(c: Cursor): string {
 export function decodeCursor(value: unknown): Cursor | null {
   if (value === undefined || value === null || value === '') return null;
   const m = typeof value === 'string' ? /^(\d{1,16}):([A-Za-z0-9._:-]{1,200})$/.exec(value) : null;
-  if (m === null) throw bad('before', value, 'must be a nextBefore cursor from a previous page');
+  if (m === null)
+    throw invalidQuery('before', value, 'must be a nextBefore cursor from a previous page');
   return { timestamp: Number(m[1]), id: m[2] as string };
 }
 
@@ -165,7 +181,7 @@ function range(
 ): { from: number; to: number; clipped: boolean } {
   const to = parseTime('to', toIn) ?? now;
   let from = parseTime('from', fromIn) ?? Math.max(0, to - defaultSpan);
-  if (from > to) throw bad('from', fromIn, `must not be after to (${to})`);
+  if (from > to) throw invalidQuery('from', fromIn, `must not be after to (${to})`);
   const oldest = now - retentionMs;
   let clipped = false;
   if (from < oldest) {
@@ -180,13 +196,13 @@ function checkInstance(instance: unknown): void {
     instance !== undefined &&
     (typeof instance !== 'string' || !INSTANCE_ID_PATTERN.test(instance))
   ) {
-    throw bad('instance', instance, `must be an instance id: ${INSTANCE_ID_RULE}`);
+    throw invalidQuery('instance', instance, `must be an instance id: ${INSTANCE_ID_RULE}`);
   }
 }
 
 function checkSpan(from: number, to: number, limits: QueryLimits): void {
   if (limits.maxRangeMs !== undefined && to - from > limits.maxRangeMs) {
-    throw bad(
+    throw invalidQuery(
       'from',
       from,
       `from…to spans ${to - from} ms: at most ${limits.maxRangeMs} ms per query`,
@@ -204,7 +220,7 @@ export function normalizeHistoryQuery(
   retentionMs: number,
   limits: QueryLimits = {},
 ): NormalizedHistoryQuery {
-  if (typeof q !== 'object' || q === null) throw bad('query', q, 'must be an object');
+  if (typeof q !== 'object' || q === null) throw invalidQuery('query', q, 'must be an object');
   assertName(q.type, 'type', 'CM_ERR_INVALID_QUERY');
   const { from, to, clipped } = range(q.from, q.to, now, retentionMs, retentionMs);
   checkSpan(from, to, limits);
@@ -212,13 +228,13 @@ export function normalizeHistoryQuery(
   if (q.limit !== undefined) {
     const n = typeof q.limit === 'string' && /^\d+$/.test(q.limit) ? Number(q.limit) : q.limit;
     if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > MAX_HISTORY_LIMIT) {
-      throw bad('limit', q.limit, `must be a whole number from 1 to ${MAX_HISTORY_LIMIT}`);
+      throw invalidQuery('limit', q.limit, `must be a whole number from 1 to ${MAX_HISTORY_LIMIT}`);
     }
     limit = n;
   }
   if (q.kind !== undefined) assertName(q.kind, 'kind', 'CM_ERR_INVALID_QUERY');
   if (q.errorsOnly !== undefined && typeof q.errorsOnly !== 'boolean') {
-    throw bad('errorsOnly', q.errorsOnly, 'must be true or false');
+    throw invalidQuery('errorsOnly', q.errorsOnly, 'must be true or false');
   }
   checkInstance(q.instance);
   return {
@@ -236,29 +252,36 @@ export function normalizeHistoryQuery(
 
 /**
  * Validates and normalises a time-series query, once; throws `CM_ERR_INVALID_QUERY` naming the
- * parameter (the `limits` included).
+ * parameter (the `limits` included). The bucket picks the resolution read (see
+ * {@link resolutionFor}); the range is clipped to that resolution's retention.
  */
 export function normalizeSeriesQuery(
   q: TimeSeriesQuery,
   now: number,
-  retentionMs: number,
+  retention: ResolutionRetention,
   limits: QueryLimits = {},
 ): NormalizedSeriesQuery {
-  if (typeof q !== 'object' || q === null) throw bad('query', q, 'must be an object');
+  if (typeof q !== 'object' || q === null) throw invalidQuery('query', q, 'must be an object');
   if (q.type !== undefined) assertName(q.type, 'type', 'CM_ERR_INVALID_QUERY');
+  checkInstance(q.instance);
   const bucketMs = parseBucket(q.bucketMs);
-  const { from, to, clipped } = range(q.from, q.to, now, retentionMs, DEFAULT_SERIES_RANGE_MS);
-  checkSpan(from, to, limits);
+  const resolution = resolutionFor(bucketMs, q.instance !== undefined);
+  const { from, to, clipped } = range(
+    q.from,
+    q.to,
+    now,
+    retention[resolution],
+    DEFAULT_SERIES_RANGE_MS,
+  );
   const points = Math.floor(to / bucketMs) - Math.floor(from / bucketMs) + 1;
   if (limits.maxPoints !== undefined && points > limits.maxPoints) {
-    throw bad(
+    throw invalidQuery(
       'bucket',
       q.bucketMs,
       `${bucketMs} ms over ${to - from} ms gives ${points} points: at most ${limits.maxPoints}; use a larger bucket or a shorter range`,
     );
   }
-  checkInstance(q.instance);
-  return { type: q.type, instance: q.instance, from, to, bucketMs, clipped };
+  return { type: q.type, instance: q.instance, from, to, bucketMs, resolution, clipped };
 }
 
 /**

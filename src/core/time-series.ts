@@ -15,10 +15,48 @@ export function minuteOf(timestamp: number): number {
   return Math.floor(timestamp / MINUTE_MS) * MINUTE_MS;
 }
 
-/** Accepted bucket sizes: 1 min, 5 min, 15 min, 1 h. */
-export const BUCKET_SIZES_MS = [60_000, 300_000, 900_000, 3_600_000] as const;
+/** One hour and one day, in ms. */
+export const HOUR_MS = 3_600_000;
+export const DAY_MS = 86_400_000;
+
+/** Accepted bucket sizes: 1 min, 5 min, 15 min, 1 h, 6 h, 1 day. */
+export const BUCKET_SIZES_MS = [60_000, 300_000, 900_000, HOUR_MS, 6 * HOUR_MS, DAY_MS] as const;
 /** One accepted bucket size. */
 export type BucketMs = (typeof BUCKET_SIZES_MS)[number];
+/** Names of the bucket sizes, as `/api/timeseries` accepts them. */
+export const BUCKET_NAMES: Readonly<Record<string, BucketMs>> = {
+  '1m': 60_000,
+  '5m': 300_000,
+  '15m': 900_000,
+  '1h': HOUR_MS,
+  '6h': 6 * HOUR_MS,
+  '1d': DAY_MS,
+};
+
+/**
+ * Resolutions of stored rollups: minutes (kept for the retention), hours and days (kept longer).
+ * Instances keep minutes and hours; the fleet also days.
+ */
+export type Resolution = 'minute' | 'hour' | 'day';
+/** Bucket size of each resolution, ms. */
+export const RESOLUTION_MS: Readonly<Record<Resolution, number>> = {
+  minute: MINUTE_MS,
+  hour: HOUR_MS,
+  day: DAY_MS,
+};
+/** How long each resolution is kept, ms. */
+export type ResolutionRetention = Readonly<Record<Resolution, number>>;
+
+/**
+ * The coarsest resolution that answers buckets of `bucketMs` exactly (buckets are whole multiples
+ * of it): days for `1d` (hours for one instance, which keeps no days), hours for `1h` and `6h`,
+ * minutes otherwise.
+ */
+export function resolutionFor(bucketMs: number, isInstance: boolean): Resolution {
+  if (bucketMs % DAY_MS === 0 && !isInstance) return 'day';
+  if (bucketMs % HOUR_MS === 0) return 'hour';
+  return 'minute';
+}
 
 /** One time-series point. Empty buckets have zero counts and null rates and latencies. */
 export interface TimeSeriesPoint extends AggregateSummary {

@@ -177,7 +177,12 @@ export class TypeRegistry {
    */
   mergeRecovered(recovered: readonly RecoveredType[]): void {
     for (const r of recovered) {
-      if (!this.types.has(r.type) && this.types.size >= this.options.maxTypes) continue;
+      if (!this.types.has(r.type)) {
+        // A type idle for longer than the retention (listed for its long history) takes no
+        // place in memory.
+        if (r.members.length === 0 && !r.hasRollups) continue;
+        if (this.types.size >= this.options.maxTypes) continue;
+      }
       const state = this.getOrAdd(r.type);
       const current = state.buffer.newest();
       const room = Math.max(0, this.options.bufferSize - current.length);
