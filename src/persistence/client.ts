@@ -21,6 +21,7 @@ export type MonitorRedis = (Redis | Cluster) & ScriptCommands;
 
 /** Script commands added with `defineCommand` (EVALSHA, loaded once, reloaded on NOSCRIPT). */
 export interface ScriptCommands {
+  /** 0: the batch id was seen; else `WRITE_FLAGS` (write-script.ts). */
   cmWriteBatch(...args: (string | number)[]): Promise<number>;
   cmHistory(...args: (string | number)[]): Promise<(string | number)[]>;
 }

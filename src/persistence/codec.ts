@@ -182,6 +182,9 @@ export interface EncodedBatch {
    * usual case), just that minute's start: its rollup is then the batch's aggregate, sent once.
    */
   readonly rollupsJson: string;
+  /** Timestamps of the batch's first and last error events, when it has any. */
+  readonly firstErrorAt?: number;
+  readonly lastErrorAt?: number;
 }
 
 /** Serialises one type's events and pre-aggregates their totals and per-minute rollups. */
@@ -193,6 +196,8 @@ export function encodeBatch(
   const pairs: (string | number)[] = new Array<string | number>(events.length * 2);
   const totals = emptyAggregate();
   const minutes = new Map<number, Rollup>();
+  let firstErrorAt = Infinity;
+  let lastErrorAt = -Infinity;
   for (let i = 0; i < events.length; i++) {
     const e = events[i] as ConnectionEvent;
     pairs[2 * i] = e.timestamp;
@@ -201,6 +206,10 @@ export function encodeBatch(
     const d = e.durationMs;
     const bucket = d === undefined ? -1 : bucketIndex(d);
     addEvent(totals, e.kind, e.timestamp, isError, d, bucket);
+    if (isError) {
+      if (e.timestamp < firstErrorAt) firstErrorAt = e.timestamp;
+      if (e.timestamp > lastErrorAt) lastErrorAt = e.timestamp;
+    }
     const t = minuteOf(e.timestamp);
     let r = minutes.get(t);
     if (r === undefined) {
@@ -209,10 +218,12 @@ export function encodeBatch(
     }
     addEvent(r, e.kind, e.timestamp, isError, d, bucket);
   }
+  const errors = totals.errors > 0 ? { firstErrorAt, lastErrorAt } : {};
   return {
     type,
     batchId,
     count: events.length,
+    ...errors,
     pairs,
     statsJson: JSON.stringify(encodeAggregate(totals)),
     rollupsJson:

@@ -7,6 +7,8 @@
  * every instance's — share a slot and one batch per type is one atomic script call. The instance
  * registry shares its own tag (`connection_monitor:{instances}`).
  */
+import type { Resolution } from '../core/time-series.js';
+
 export interface TypeKeys {
   /** Sorted set: score = timestamp ms, member = event JSON. */
   readonly events: string;
@@ -14,21 +16,28 @@ export interface TypeKeys {
   readonly stats: string;
   /**
    * Hash: the fleet's rollups, field `m:<minute start ms>` = rollup JSON (`h:`/`d:` for hours and
-   * days), plus `_oldest:m` (trimming mark).
+   * days), plus `_oldest:<res>` (trimming marks) and `_pending` (minutes not folded yet).
    */
   readonly series: string;
   /** Sorted set: score = time applied, member = batch id (makes retried batches no-ops). */
   readonly batches: string;
-  /** Hash: the same rollups as {@link series}, of one instance's events only. */
+  /** Hash: the same rollups as {@link series} (minutes and hours), of one instance's events only. */
   instanceSeries(instance: string): string;
 }
 
-/** Resolution prefixes of rollup fields. */
-export type Resolution = 'm';
+/** The letter of each resolution in field names (`m:`, `h:`, `d:`). */
+export const RESOLUTION_LETTER: Readonly<Record<Resolution, string>> = {
+  minute: 'm',
+  hour: 'h',
+  day: 'd',
+};
+
+/** Field of a series hash listing the minutes written but not folded into hours and days yet. */
+export const PENDING_FIELD = '_pending';
 
 /** The prefix of the fields of resolution `res` (`m:`). */
 export function seriesPrefix(res: Resolution): string {
-  return `${res}:`;
+  return `${RESOLUTION_LETTER[res]}:`;
 }
 
 /** The field of the rollup of the bucket starting at `t`, at resolution `res`. */
@@ -38,7 +47,7 @@ export function seriesField(res: Resolution, t: number): string {
 
 /** The trimming mark of resolution `res` (the oldest bucket start that may still be stored). */
 export function oldestField(res: Resolution): string {
-  return `_oldest:${res}`;
+  return `_oldest:${RESOLUTION_LETTER[res]}`;
 }
 
 /** Keys of the instance registry. */
@@ -72,6 +81,14 @@ export class KeySpace {
   /** Set of every type ever written (discovery at start). */
   get types(): string {
     return `${this.prefix}:types`;
+  }
+
+  /**
+   * Sorted set of notable events (score = when, member = JSON), kept for the hour retention and
+   * at most `MAX_NOTABLE` members.
+   */
+  get notable(): string {
+    return this.isCluster ? `${this.prefix}:{notable}` : `${this.prefix}:notable`;
   }
 
   /** The instance registry (one slot in cluster mode). */

@@ -3,11 +3,23 @@ import type { ConnectionEvent } from '../core/event.js';
 import { NAME_PATTERN } from '../core/event.js';
 import type { RecoveredType } from '../core/persistence.js';
 import { encodeCursor, type HistoryPage, type NormalizedHistoryQuery } from '../core/query.js';
-import { MINUTE_MS, minuteOf } from '../core/time-series.js';
+import {
+  bucketStart,
+  MINUTE_MS,
+  minuteOf,
+  RESOLUTION_MS,
+  type Resolution,
+} from '../core/time-series.js';
 import type { MonitorRedis } from './client.js';
 import { decodeRollup, memberId, memberTimestamp } from './codec.js';
 import { classifyFailure, type Failure } from './failures.js';
-import { seriesField, seriesPrefix, type KeySpace } from './keys.js';
+import { PENDING_FIELD, seriesField, type KeySpace } from './keys.js';
+
+/** How far past the reader's clock recovery reads minute rollups, ms (producers' clock skew). */
+const RECOVERY_AHEAD_MS = 10 * MINUTE_MS;
+
+/** Reads of hours or days at most, when a pending minute vanished between two reads. */
+const COARSE_READ_ATTEMPTS = 3;
 
 /** Most members one history call scans when filters skip events (bounds the script's run time). */
 export const HISTORY_SCAN_CAP = 20_000;
@@ -74,23 +86,68 @@ export class RedisReader {
   }
 
   /**
-   * Minute rollups of one type in [from, to], of the fleet or of one instance. A field that does
-   * not parse is skipped (its minute reads as empty).
+   * Rollups of one type at `resolution` whose buckets start in [from, to], of the fleet or of one
+   * instance, plus (hours and days) the minutes of the range not folded into them yet. A field
+   * that does not parse is skipped (its bucket reads as empty).
    */
-  async rollups(type: string, from: number, to: number, instance?: string): Promise<Rollup[]> {
-    // One HMGET of every minute of the range (a missing minute is nil): no index to read first,
-    // and plain commands (a Lua script would copy every rollup through Lua strings).
+  async rollups(
+    type: string,
+    from: number,
+    to: number,
+    resolution: Resolution,
+    instance?: string,
+  ): Promise<Rollup[]> {
     const k = this.keys.forType(type);
-    const fields: string[] = [];
-    for (let t = minuteOf(from); t <= to; t += MINUTE_MS) fields.push(seriesField('m', t));
-    if (fields.length === 0) return [];
     const key = instance === undefined ? k.series : k.instanceSeries(instance);
+    const size = RESOLUTION_MS[resolution];
+    const first = bucketStart(from, size);
+    if (first > to) return [];
+    const fields: string[] = [];
+    for (let t = first; t <= to; t += size) fields.push(seriesField(resolution, t));
+    const values =
+      resolution === 'minute'
+        ? // One HMGET of every minute of the range (a missing minute is nil): no index to read
+          // first, and a plain command (a script would copy every rollup through Lua strings).
+          await this.client.hmget(key, ...fields)
+        : await this.coarse(key, fields, first, to);
     const out: Rollup[] = [];
-    for (const json of await this.client.hmget(key, ...fields)) {
+    for (const json of values) {
       const r = json === null ? null : tryDecodeRollup(json);
       if (r !== null) out.push(r);
     }
     return out;
+  }
+
+  /**
+   * Hours or days, and the minutes of [from, to] not folded into them yet (`_pending`). The
+   * buckets and the pending list are read in one MULTI (a consistent snapshot), the pending
+   * minutes right after: a minute folded in between is still stored and not in the snapshot's
+   * buckets, so it counts once. Only a pending minute trimmed in between (a type idle for longer
+   * than the retention, folded and trimmed by one write) would be missing: the read is then done
+   * again, at most {@link COARSE_READ_ATTEMPTS} times.
+   */
+  private async coarse(
+    key: string,
+    fields: readonly string[],
+    from: number,
+    to: number,
+  ): Promise<(string | null)[]> {
+    for (let attempt = 1; ; attempt++) {
+      const results = await this.client
+        .multi()
+        .hmget(key, ...fields)
+        .hget(key, PENDING_FIELD)
+        .exec();
+      const failed = results?.find(([err]) => err !== null)?.[0];
+      if (failed) throw failed;
+      const buckets = (results?.[0]?.[1] ?? []) as (string | null)[];
+      const minutes = pendingMinutes(results?.[1]?.[1] as string | null, from, to);
+      if (minutes.length === 0) return buckets;
+      const pending = await this.client.hmget(key, ...minutes.map((t) => seriesField('minute', t)));
+      if (pending.every((v) => v !== null) || attempt === COARSE_READ_ATTEMPTS) {
+        return [...buckets, ...pending];
+      }
+    }
   }
 
   /** The types set: at most `max` members, sorted; invalid names apart. */
@@ -116,8 +173,13 @@ export class RedisReader {
    * makes a problem of this type and recovers what is sound (a key of the wrong type: nothing of
    * it); a connection-level failure is returned for a later retry.
    */
-  async recover(type: string, from: number, limit: number): Promise<TypeRecovery> {
+  async recover(type: string, from: number, to: number, limit: number): Promise<TypeRecovery> {
     const k = this.keys.forType(type);
+    // The minutes of the window only (the hash also holds hours and days), and a few ahead of
+    // the clock: a producer's clock may run ahead of ours.
+    const minutes: string[] = [];
+    for (let t = minuteOf(from); t <= to + RECOVERY_AHEAD_MS; t += MINUTE_MS)
+      minutes.push(seriesField('minute', t));
     let results: [Error | null, unknown][] | null;
     try {
       // Plain commands in one pipeline (one slot per type in cluster mode): a Lua script would
@@ -125,7 +187,7 @@ export class RedisReader {
       results = await this.client
         .pipeline()
         .zrange(k.events, '+inf', String(from), 'BYSCORE', 'REV', 'LIMIT', 0, limit)
-        .hgetall(k.series)
+        .hmget(k.series, ...minutes)
         .exec();
     } catch (err) {
       return { ok: false, failure: classifyFailure(err) };
@@ -158,21 +220,35 @@ export class RedisReader {
         count: stored.length - members.length,
       });
     }
-    const rollupFields = value<Record<string, string>>(1, {});
-    const prefix = seriesPrefix('m');
-    const firstMinute = minuteOf(from);
+    const rollupValues = value<(string | null)[]>(1, []);
     // The rollups are parsed only when memory has to answer a time series, which keeps recovery to
     // one copy of the text. A field that does not parse is skipped.
     const rollups = (): Rollup[] => {
       const out: Rollup[] = [];
-      for (const field in rollupFields) {
-        if (!field.startsWith(prefix) || Number(field.slice(prefix.length)) < firstMinute) continue;
-        const r = tryDecodeRollup(rollupFields[field] as string);
+      for (const json of rollupValues) {
+        const r = json === null ? null : tryDecodeRollup(json);
         if (r !== null) out.push(r);
       }
       return out;
     };
-    return { ok: true, recovered: { type, members, timestamps, rollups }, problems };
+    const hasRollups = rollupValues.some((v) => v !== null);
+    return {
+      ok: true,
+      recovered: { type, members, timestamps, rollups, hasRollups },
+      problems,
+    };
+  }
+}
+
+/** The minutes of a `_pending` list within [from, to] (none when it does not parse). */
+function pendingMinutes(json: string | null, from: number, to: number): number[] {
+  if (json === null) return [];
+  try {
+    const list = JSON.parse(json) as unknown;
+    if (!Array.isArray(list)) return [];
+    return list.filter((t): t is number => typeof t === 'number' && t >= from && t <= to);
+  } catch {
+    return [];
   }
 }
 

@@ -128,6 +128,7 @@ export class Recovery {
       const result = await this.reader.recover(
         type,
         now - this.options.retentionMs,
+        now,
         this.options.bufferSize,
       );
       if (!result.ok) {

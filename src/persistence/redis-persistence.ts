@@ -1,13 +1,14 @@
-import type { Aggregate, Rollup } from '../core/aggregate.js';
 import type { Clock } from '../core/clock.js';
 import type { ConnectionEvent } from '../core/event.js';
-import type {
-  Persistence,
-  PersistenceHooks,
-  PersistenceStatus,
-  TypedRollups,
+import type { NotableEvent, NotableQuery } from '../core/notable.js';
+import {
+  firstErrorNotable,
+  type Persistence,
+  type PersistenceHooks,
+  type PersistenceStatus,
 } from '../core/persistence.js';
 import type { NormalizedHistoryQuery } from '../core/query.js';
+import type { Resolution } from '../core/time-series.js';
 import { redactUrl } from '../core/redact.js';
 import type { Logger } from '../logger.js';
 import { BatchWriter } from './batch-writer.js';
@@ -18,14 +19,16 @@ import { classifyFailure, type Failure } from './failures.js';
 import { KeySpace } from './keys.js';
 import { ProblemLog } from './problems.js';
 import { RedisReader } from './reader.js';
-import { decodeStats } from './codec.js';
 import { FleetTail } from './fleet-tail.js';
 import { InstanceRegistry } from './instance-registry.js';
 import type { BatchSink } from './shard-calls.js';
 import { clientOfShard, DEFAULT_SHARD, shardOfKey } from './shards.js';
 import { TypeRegistration } from './type-registration.js';
 import { Recovery } from './recovery.js';
-import { APPLIED_TO_NEW_KEYS, writeBatchArgs } from './write-script.js';
+import { NotableStore } from './notable-store.js';
+import { RedisReads } from './redis-reads.js';
+import { StorageMeter } from './storage-meter.js';
+import { WRITE_FLAGS, writeBatchArgs, type WriteSettings } from './write-script.js';
 
 /** What Redis persistence needs (the monitor passes these from its resolved options). */
 export interface RedisPersistenceOptions extends RedisConnectionOptions {
@@ -36,8 +39,14 @@ export interface RedisPersistenceOptions extends RedisConnectionOptions {
   readonly flushIntervalMs: number;
   /** Most events waiting for Redis. */
   readonly maxQueueSize: number;
-  /** Retention of every key, and the window recovered at start, ms. */
+  /** Retention of events and minute rollups, and the window recovered at start, ms. */
   readonly retentionMs: number;
+  /** Retention of hour rollups (and notable events), ms. */
+  readonly hourlyRetentionMs: number;
+  /** Retention of the fleet's day rollups, ms. */
+  readonly dailyRetentionMs: number;
+  /** A type's first error after this long without one is notable, ms. */
+  readonly quietPeriodMs: number;
   /** Events recovered per type at start. */
   readonly bufferSize: number;
   /** Most types recovered from the types set. */
@@ -74,6 +83,9 @@ export class RedisPersistence implements Persistence, BatchSink {
   private readonly registration: TypeRegistration;
   private readonly registry: InstanceRegistry;
   private readonly tail: FleetTail;
+  private readonly notables: NotableStore;
+  private readonly reads: RedisReads;
+  private readonly settings: WriteSettings;
   private hooks: PersistenceHooks | undefined;
   private closing: Promise<void> | undefined;
 
@@ -89,7 +101,8 @@ export class RedisPersistence implements Persistence, BatchSink {
     this.registration = new TypeRegistration(
       this.client,
       this.keys.types,
-      options.retentionMs,
+      // Listed as long as the longest history of a type is kept (its day rollups).
+      options.dailyRetentionMs,
       (reason) => this.problems.add('*', this.sanitize(reason), 0, this.keys.types),
     );
     this.recovery = new Recovery(this.reader, this.problems, {
@@ -101,6 +114,32 @@ export class RedisPersistence implements Persistence, BatchSink {
       return this.hooks.snapshot();
     });
     this.tail = new FleetTail(this.client, this.keys, options.logger);
+    this.notables = new NotableStore(this.client, this.keys.notable, {
+      keepMs: options.hourlyRetentionMs,
+      clock: options.clock,
+    });
+    this.reads = new RedisReads({
+      client: this.client,
+      keys: this.keys,
+      reader: this.reader,
+      registry: this.registry,
+      notable: this.notables,
+      storage: new StorageMeter(this.client, this.keys, options),
+      maxTypes: options.maxTypes,
+      isClosing: () => this.closing !== undefined,
+      isShardClosed: (type) => this.breakers.get(this.shardOf(type)).state === 'closed',
+      readFailed: (err) =>
+        options.logger.warn(
+          { err: this.sanitize(errorText(err)) },
+          'connection-monitor: Redis read failed; answering from memory',
+        ),
+    });
+    this.settings = {
+      retentionMs: options.retentionMs,
+      hourlyRetentionMs: options.hourlyRetentionMs,
+      dailyRetentionMs: options.dailyRetentionMs,
+      quietMs: options.quietPeriodMs,
+    };
     this.breakers = new ShardBreakers({
       failures: options.breakerFailures,
       resetMs: options.breakerResetMs,
@@ -110,7 +149,11 @@ export class RedisPersistence implements Persistence, BatchSink {
       },
     });
     this.writer = new BatchWriter(options, this, this.breakers);
-    this.writer.on('flushed', (info) => this.hooks?.emit('flushed', info));
+    this.writer.on('flushed', (info) => {
+      this.hooks?.emit('flushed', info);
+      // Redis answers again: notable events that waited for it go now.
+      void this.notables.write();
+    });
     this.writer.on('flushFailed', (info) => {
       options.logger.warn(info, 'connection-monitor: flush to Redis failed');
       this.hooks?.emit('flushFailed', info);
@@ -162,8 +205,10 @@ export class RedisPersistence implements Persistence, BatchSink {
     this.writer.enqueue(event);
   }
 
-  flush(): Promise<void> {
-    return this.writer.flush();
+  /** Writes what waits: the events (rejects saying why not) and the notable events (best effort). */
+  async flush(): Promise<void> {
+    await this.writer.flush();
+    await this.notables.write();
   }
 
   /** Drains within `deadlineMs`, then disconnects. Every caller waits for the same close. */
@@ -175,6 +220,10 @@ export class RedisPersistence implements Persistence, BatchSink {
   private async drainAndDisconnect(deadlineMs: number): Promise<void> {
     const left = await this.writer.close(deadlineMs);
     this.tail.close();
+    await Promise.race([
+      this.notables.write(),
+      new Promise((r) => setTimeout(r, Math.min(1_000, deadlineMs)).unref()),
+    ]);
     // The fleet learns this instance stopped (not crashed): bounded, in case Redis is gone.
     await this.registry.stop(Math.min(1_000, deadlineMs));
     if (left > 0) {
@@ -213,79 +262,38 @@ export class RedisPersistence implements Persistence, BatchSink {
     };
   }
 
-  async history(q: NormalizedHistoryQuery) {
-    if (!this.isReadable(q.type)) return null;
-    try {
-      return await this.reader.history(q);
-    } catch (err) {
-      this.readFailed(err);
-      return null;
-    }
+  history(q: NormalizedHistoryQuery) {
+    return this.reads.history(q);
   }
 
-  /**
-   * Rollups per type; a type whose shard cannot answer now is left out (the caller answers it
-   * from memory), so one dead shard does not turn every time series into memory's.
-   */
-  async rollups(types: readonly string[] | undefined, from: number, to: number, instance?: string) {
-    if (this.closing !== undefined || this.client.status !== 'ready') return null;
-    let list = types;
-    if (list === undefined) {
-      try {
-        list = (await this.reader.types(this.options.maxTypes)).types;
-      } catch (err) {
-        this.readFailed(err);
-        return null;
-      }
-    }
-    const out: TypedRollups = new Map<string, Rollup[]>();
-    await Promise.all(
-      list.map(async (type) => {
-        if (!this.isReadable(type)) return;
-        try {
-          out.set(type, await this.reader.rollups(type, from, to, instance));
-        } catch (err) {
-          this.readFailed(err);
-        }
-      }),
-    );
-    return out;
+  rollups(
+    types: readonly string[] | undefined,
+    from: number,
+    to: number,
+    resolution: Resolution,
+    instance?: string,
+  ) {
+    return this.reads.rollups(types, from, to, resolution, instance);
   }
 
-  /** The fleet's totals (the stats hashes), per type the store can answer now. */
-  async fleetTotals(types: readonly string[] | undefined) {
-    if (this.closing !== undefined || this.client.status !== 'ready') return null;
-    let list = types;
-    try {
-      list ??= (await this.reader.types(this.options.maxTypes)).types;
-    } catch (err) {
-      this.readFailed(err);
-      return null;
-    }
-    const out = new Map<string, Aggregate>();
-    await Promise.all(
-      list.map(async (type) => {
-        if (!this.isReadable(type)) return;
-        try {
-          const totals = decodeStats(await this.client.hgetall(this.keys.forType(type).stats));
-          if (totals !== null) out.set(type, totals);
-        } catch (err) {
-          this.readFailed(err);
-        }
-      }),
-    );
-    return out;
+  fleetTotals(types: readonly string[] | undefined) {
+    return this.reads.fleetTotals(types);
   }
 
-  /** Every instance of the fleet seen within the retention, or null when Redis cannot answer. */
-  async instances() {
-    if (this.closing !== undefined || this.client.status !== 'ready') return null;
-    try {
-      return await this.registry.list();
-    } catch (err) {
-      this.readFailed(err);
-      return null;
-    }
+  instances() {
+    return this.reads.instances();
+  }
+
+  saveNotable(event: NotableEvent): void {
+    this.notables.save(event);
+  }
+
+  notable(q: NotableQuery) {
+    return this.reads.notable(q);
+  }
+
+  storage() {
+    return this.reads.storage();
   }
 
   /** The fleet live tail (Redis pub/sub; see `fleet-tail.ts`). */
@@ -325,15 +333,25 @@ export class RedisPersistence implements Persistence, BatchSink {
     const calls = batches.map((b) => {
       const failure = blocked.get(b.type);
       if (failure !== undefined) return Promise.reject(failure);
-      return this.client.cmWriteBatch(
-        ...writeBatchArgs(
-          this.keys.forType(b.type),
-          this.options.instanceId,
-          b,
-          now,
-          this.options.retentionMs,
-        ),
-      );
+      return this.client
+        .cmWriteBatch(
+          ...writeBatchArgs(
+            this.keys.forType(b.type),
+            this.options.instanceId,
+            b,
+            now,
+            this.settings,
+          ),
+        )
+        .then((flags) => {
+          // The batch holds the type's first error after a quiet period (fleet-wide).
+          if ((flags & WRITE_FLAGS.firstError) !== 0 && b.firstErrorAt !== undefined) {
+            this.hooks?.notable(
+              firstErrorNotable(b.type, b.firstErrorAt, this.options.quietPeriodMs),
+            );
+          }
+          return flags;
+        });
     });
     const results = await Promise.allSettled(calls);
     const written: string[] = [];
@@ -352,27 +370,11 @@ export class RedisPersistence implements Persistence, BatchSink {
       // Types whose keys the script created: new ones, or ones whose data Redis lost.
       created: batches.flatMap((b, i) => {
         const r = results[i];
-        return r?.status === 'fulfilled' && r.value === APPLIED_TO_NEW_KEYS ? [b.type] : [];
+        return r?.status === 'fulfilled' && (r.value & WRITE_FLAGS.newKeys) !== 0 ? [b.type] : [];
       }),
       hadConnectionFailure: outcomes.some((f) => f?.isConnection === true),
     });
     return outcomes;
-  }
-
-  /** Reads go to Redis only while it is connected and the type's shard circuit is closed. */
-  private isReadable(type: string): boolean {
-    return (
-      this.closing === undefined &&
-      this.client.status === 'ready' &&
-      this.breakers.get(this.shardOf(type)).state === 'closed'
-    );
-  }
-
-  private readFailed(err: unknown): void {
-    this.options.logger.warn(
-      { err: this.sanitize(errorText(err)) },
-      'connection-monitor: Redis read failed; answering from memory',
-    );
   }
 
   /** An error whose message is safe to show (the password cut out). */

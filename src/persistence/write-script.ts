@@ -8,20 +8,33 @@
  * its input. Phase 2 writes, with nothing left that can fail: Redis refuses a script for lack of
  * memory (OOM) only at its first write, so even that leaves nothing half-applied.
  *
- * Field names come from `codec.ts` (`WIRE_KEYS`, `STATS_FIELDS`), so this cannot drift from the
- * code that encodes the deltas and reads the results.
+ * Rollups go to two series (the fleet's, at minute, hour and day; the instance's, at minute and
+ * hour); see `lua-series.ts` for how hours and days stay exact at one merge per minute.
  *
- * KEYS: events, stats, series (the fleet's rollups), the instance's series, batches.
- * ARGV: batchId, nowMs, retentionMs, n, then n (score, member) pairs, then the stats delta JSON,
- * then the rollup deltas JSON (array), or the minute start when the batch falls in one minute.
- * Returns 1 when applied, 0 when the batch id was seen, {@link APPLIED_TO_NEW_KEYS} when applied
- * to a type whose stats hash did not exist (a new type, or one whose keys were lost: a server
- * restarted without its data, keys expired), so the caller registers it in the types set again.
+ * KEYS: events, stats, series (the fleet's), the instance's series, batches.
+ * ARGV: batchId, nowMs, retentionMs (events and minutes), hourRetentionMs, dayRetentionMs,
+ * quietMs, firstErrorAt, lastErrorAt ('' without errors), n, then n (score, member) pairs, then
+ * the stats delta JSON, then the rollup deltas JSON (array), or the minute start when the batch
+ * falls in one minute. Returns 0 when the batch id was seen (nothing changes), else the flags
+ * {@link WRITE_FLAGS}: applied; applied to a type whose stats hash did not exist (a new type, or
+ * one whose keys were lost: a server restarted without its data, keys expired), so the caller
+ * registers it in the types set again; its first error is the type's first in `quietMs` (a
+ * notable event).
  */
-import { MINUTE_MS } from '../core/time-series.js';
 import { STATS_FIELDS as S, WIRE_KEYS as W, type EncodedBatch } from './codec.js';
-import { SCRIPT_CORRUPT, SCRIPT_INVALID } from './failures.js';
-import { oldestField, seriesPrefix, type TypeKeys } from './keys.js';
+import type { TypeKeys } from './keys.js';
+import { LUA_CHECKS } from './lua-checks.js';
+import { LUA_SERIES } from './lua-series.js';
+
+/** Retentions and the quiet period a write needs, ms. */
+export interface WriteSettings {
+  /** Raw events and minute rollups. */
+  readonly retentionMs: number;
+  readonly hourlyRetentionMs: number;
+  readonly dailyRetentionMs: number;
+  /** A type's first error after this long without one is notable. */
+  readonly quietMs: number;
+}
 
 /** The write script's keys and arguments for one batch (see the KEYS/ARGV layout above). */
 export function writeBatchArgs(
@@ -29,7 +42,7 @@ export function writeBatchArgs(
   instance: string,
   b: EncodedBatch,
   nowMs: number,
-  retentionMs: number,
+  settings: WriteSettings,
 ): (string | number)[] {
   return [
     k.events,
@@ -39,7 +52,12 @@ export function writeBatchArgs(
     k.batches,
     b.batchId,
     nowMs,
-    Math.round(retentionMs),
+    Math.round(settings.retentionMs),
+    Math.round(settings.hourlyRetentionMs),
+    Math.round(settings.dailyRetentionMs),
+    Math.round(settings.quietMs),
+    b.firstErrorAt ?? '',
+    b.lastErrorAt ?? '',
     b.count,
     ...b.pairs,
     b.statsJson,
@@ -47,13 +65,23 @@ export function writeBatchArgs(
   ];
 }
 
-/** The write script's answer when it applied a batch to a type whose stats hash it created. */
-export const APPLIED_TO_NEW_KEYS = 2;
+/** The write script's answer (0: the batch id was seen, nothing changed): these flags. */
+export const WRITE_FLAGS = {
+  applied: 1,
+  /** The type's stats hash did not exist: the script created it. */
+  newKeys: 2,
+  /** The batch's first error is the type's first after the quiet period. */
+  firstError: 4,
+} as const;
 
+/** Arguments before the (score, member) pairs. */
+const HEADER = 9;
+/** Stats hash field: when the type's last error happened (for "first error after quiet"). */
+const LAST_ERROR_AT = 'last_error_at';
 /** The aggregate fields every stored count must hold as a whole number. */
 const INTEGER_STATS = [S.events, S.errors, S.durCount];
 /** The stats fields that must hold a finite number. */
-const NUMBER_STATS = [S.durSum, S.durMin, S.durMax, S.firstAt, S.lastAt];
+const NUMBER_STATS = [S.durSum, S.durMin, S.durMax, S.firstAt, S.lastAt, LAST_ERROR_AT];
 /** The stats fields read before a write, in HMGET order. */
 const READ_STATS: readonly string[] = [...INTEGER_STATS, ...NUMBER_STATS, S.hist];
 /** Arguments per ZADD (score, member pairs): below Lua's `unpack` limit of 8,000 values. */
@@ -64,57 +92,8 @@ const at = (field: string): number => READ_STATS.indexOf(field) + 1;
 export const WRITE_BATCH = `
 local KEY_TYPES = { 'zset', 'hash', 'hash', 'hash', 'zset' }
 local events, stats, batches = KEYS[1], KEYS[2], KEYS[5]
--- The fleet's rollups and this instance's: every delta goes into both.
-local SERIES = { KEYS[3], KEYS[4] }
-
-local function corrupt(key, why) return redis.error_reply('${SCRIPT_CORRUPT} ' .. key .. ' ' .. why) end
-local function invalid(why) return redis.error_reply('${SCRIPT_INVALID} ' .. why) end
--- Checks are written inline (no helper call per value): a Lua call costs more than the check.
-local huge = math.huge
--- A whole number as digits (tostring would write 1.7e+12).
-local function fmtInt(n) return string.format('%d', n) end
-local function finite(v) return type(v) == 'number' and v > -huge and v < huge end
-local function count(v) return type(v) == 'number' and v >= 0 and v < huge end
-local function whole(v) return type(v) == 'number' and v >= 0 and v < huge and v % 1 == 0 end
--- Every value a finite count.
-local function counts(t)
-  if type(t) ~= 'table' then return false end
-  for _, c in pairs(t) do
-    if type(c) ~= 'number' or not (c >= 0 and c < huge) then return false end
-  end
-  return true
-end
--- Only the entries of stored table t that delta d adds to must be numbers.
-local function addable(t, d)
-  if type(t) ~= 'table' then return false end
-  for key, _ in pairs(d) do
-    local v = t[key]
-    if v ~= nil and type(v) ~= 'number' then return false end
-  end
-  return true
-end
--- The scalar fields of an aggregate in the wire form.
-local function scalars(a)
-  if type(a) ~= 'table' then return false end
-  if not (whole(a.${W.events}) and whole(a.${W.errors}) and count(a.${W.durSum}) and whole(a.${W.durCount})) then return false end
-  if a.${W.durCount} > 0 and not (count(a.${W.durMin}) and count(a.${W.durMax})) then return false end
-  if a.${W.firstAt} ~= nil and not finite(a.${W.firstAt}) then return false end
-  if a.${W.lastAt} ~= nil and not finite(a.${W.lastAt}) then return false end
-  return true
-end
--- A delta (our input): every field checked.
-local function delta(a)
-  return scalars(a) and counts(a.${W.kinds}) and counts(a.${W.hist})
-end
--- A stored aggregate about to receive delta d: its scalars and what d adds to.
-local function receives(r, d)
-  return scalars(r) and addable(r.${W.kinds}, d.${W.kinds}) and addable(r.${W.hist}, d.${W.hist})
-end
-local function decode(text)
-  local ok, v = pcall(cjson.decode, text)
-  if ok then return v end
-  return nil
-end
+${LUA_CHECKS}
+${LUA_SERIES}
 
 -- Phase 1: read and check, write nothing.
 local isNew = false
@@ -126,15 +105,24 @@ for i, key in ipairs(KEYS) do
   if key == stats and t == 'none' then isNew = true end
 end
 if redis.call('ZSCORE', batches, ARGV[1]) then return 0 end
-local now, retention, n = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-if not (finite(now) and count(retention) and whole(n)) then return invalid('header (now, retention, count)') end
-local last = 4 + 2 * n
+local now = tonumber(ARGV[2])
+local keep = { m = tonumber(ARGV[3]), h = tonumber(ARGV[4]), d = tonumber(ARGV[5]) }
+local quiet = tonumber(ARGV[6])
+local firstError, lastError = tonumber(ARGV[7]), tonumber(ARGV[8])
+local n = tonumber(ARGV[${HEADER}])
+if not (finite(now) and count(keep.m) and count(keep.h) and count(keep.d) and count(quiet) and whole(n)) then
+  return invalid('header (now, retentions, quiet, count)')
+end
+if (ARGV[7] ~= '' and not finite(firstError)) or (ARGV[8] ~= '' and not finite(lastError)) then
+  return invalid('error times')
+end
+local last = ${HEADER} + 2 * n
 if #ARGV ~= last + 2 then return invalid('argument count') end
 -- Scores are whole epoch milliseconds. A batch that fits one ZADD (its first write) needs no loop:
 -- ZADD refuses a score that is not a number for the whole command. A longer one is checked first.
 if 2 * n > ${ZADD_CHUNK} then
   local find = string.find
-  for i = 5, last, 2 do
+  for i = ${HEADER + 1}, last, 2 do
     local v = ARGV[i]
     if #v > 16 or not find(v, '^%d+$') then return invalid('event score ' .. v) end
   end
@@ -180,35 +168,14 @@ if histText then
   hist = decode(histText)
   if not addable(hist, s.${W.hist}) then return corrupt(stats, 'field ${S.hist} is not a JSON histogram') end
 end
--- The minute rollups the deltas add to, per series key, and its trimming mark. A delta older than
--- the retention is left out: it would be trimmed at once.
-local oldestKept = now - retention
-oldestKept = oldestKept - oldestKept % ${MINUTE_MS}
-local kept = {}
-for _, d in ipairs(deltas) do
-  if d.t >= oldestKept then kept[#kept + 1] = d end
-end
-local stored, marks = {}, {}
-for k, key in ipairs(SERIES) do
-  local fields = { '${oldestField('m')}' }
-  for i, d in ipairs(kept) do fields[i + 1] = '${seriesPrefix('m')}' .. fmtInt(d.t) end
-  local got = redis.call('HMGET', key, unpack(fields))
-  local mark = got[1] and tonumber(got[1])
-  if got[1] and not whole(mark) then return corrupt(key, 'field ${oldestField('m')} is not a number') end
-  marks[k] = mark
-  stored[k] = {}
-  for i, d in ipairs(kept) do
-    local text = got[i + 1]
-    if text then
-      local r = decode(text)
-      if not receives(r, d) then return corrupt(key, 'field ' .. fields[i + 1] .. ' is not a rollup') end
-      stored[k][i] = r
-    end
-  end
-end
+local fleet, err = seriesRead(KEYS[3], { 'm', 'h', 'd' }, deltas, now, keep)
+if err then return err end
+local own
+own, err = seriesRead(KEYS[4], { 'm', 'h' }, deltas, now, keep)
+if err then return err end
 
 -- Phase 2: write. Nothing below can fail.
-local from = 5
+local from = ${HEADER + 1}
 while from <= last do
   local to = math.min(from + ${ZADD_CHUNK - 1}, last)
   redis.call('ZADD', events, unpack(ARGV, from, to))
@@ -235,6 +202,10 @@ local function higher(field, value, old)
 end
 lower('${S.firstAt}', s.${W.firstAt}, cur[${at(S.firstAt)}])
 higher('${S.lastAt}', s.${W.lastAt}, cur[${at(S.lastAt)}])
+-- The first error after a quiet period is notable: the caller records it (reply 2).
+local lastErrorBefore = cur[${at(LAST_ERROR_AT)}] or nil
+local isNotable = firstError ~= nil and (lastErrorBefore == nil or firstError - lastErrorBefore >= quiet)
+higher('${LAST_ERROR_AT}', lastError, lastErrorBefore)
 if s.${W.durCount} > 0 then
   set[#set + 1] = '${S.durSum}'
   set[#set + 1] = fmt('%.17g', (cur[${at(S.durSum)}] or 0) + s.${W.durSum})
@@ -249,52 +220,19 @@ if s.${W.durCount} > 0 then
   set[#set + 1] = cjson.encode(hist)
 end
 redis.call('HSET', stats, unpack(set))
+seriesWrite(fleet, deltas, now, keep)
+seriesWrite(own, deltas, now, keep)
 
-for k, key in ipairs(SERIES) do
-  local set = {}
-  for i, d in ipairs(kept) do
-    local r = stored[k][i]
-    if r then
-      r.${W.events} = r.${W.events} + d.${W.events}
-      r.${W.errors} = r.${W.errors} + d.${W.errors}
-      for kind, c in pairs(d.${W.kinds}) do r.${W.kinds}[kind] = (r.${W.kinds}[kind] or 0) + c end
-      if d.${W.durCount} > 0 then
-        if r.${W.durCount} == 0 or d.${W.durMin} < r.${W.durMin} then r.${W.durMin} = d.${W.durMin} end
-        if r.${W.durCount} == 0 or d.${W.durMax} > r.${W.durMax} then r.${W.durMax} = d.${W.durMax} end
-        r.${W.durSum} = r.${W.durSum} + d.${W.durSum}
-        r.${W.durCount} = r.${W.durCount} + d.${W.durCount}
-        for b, c in pairs(d.${W.hist}) do r.${W.hist}[b] = (r.${W.hist}[b] or 0) + c end
-      end
-    else
-      r = d
-    end
-    set[#set + 1] = '${seriesPrefix('m')}' .. fmtInt(d.t)
-    set[#set + 1] = cjson.encode(r)
-  end
-  -- Trimming: every minute before the mark is gone; move the mark up to the oldest minute kept,
-  -- deleting what it passes (at most 1,000 minutes per write: a long gap is caught up over writes).
-  local mark = marks[k] or oldestKept
-  if mark < oldestKept then
-    local old, m = {}, mark
-    while m < oldestKept and #old < 1000 do
-      old[#old + 1] = '${seriesPrefix('m')}' .. fmtInt(m)
-      m = m + ${MINUTE_MS}
-    end
-    redis.call('HDEL', key, unpack(old))
-    mark = m
-  end
-  if mark ~= marks[k] then
-    set[#set + 1] = '${oldestField('m')}'
-    set[#set + 1] = fmtInt(mark)
-  end
-  if #set > 0 then redis.call('HSET', key, unpack(set)) end
-end
-
-local cutoff = now - retention
+local cutoff = now - keep.m
 redis.call('ZREMRANGEBYSCORE', events, '-inf', '(' .. cutoff)
 redis.call('ZADD', batches, now, ARGV[1])
 redis.call('ZREMRANGEBYSCORE', batches, '-inf', '(' .. cutoff)
-for _, key in ipairs(KEYS) do redis.call('PEXPIRE', key, retention) end
-if isNew then return ${APPLIED_TO_NEW_KEYS} end
-return 1
+-- Events and batch ids live for the retention; the totals and the fleet's series as long as its
+-- longest resolution (days), so an idle type keeps its history; an instance's series its hours.
+for _, key in ipairs({ events, batches }) do redis.call('PEXPIRE', key, keep.m) end
+redis.call('PEXPIRE', stats, math.max(keep.m, keep.h, keep.d))
+local flags = ${WRITE_FLAGS.applied}
+if isNew then flags = flags + ${WRITE_FLAGS.newKeys} end
+if isNotable then flags = flags + ${WRITE_FLAGS.firstError} end
+return flags
 `;
