@@ -76,6 +76,8 @@ interface Variable {
 
 const SECONDS = { parse: decimal(1_000), unit: 'seconds, decimals allowed' } as const;
 const HOURS = { parse: decimal(3_600_000), unit: 'hours, decimals allowed' } as const;
+const MINUTES = { parse: decimal(60_000), unit: 'minutes, decimals allowed' } as const;
+const DAYS = { parse: decimal(86_400_000), unit: 'days, decimals allowed' } as const;
 
 /** Each variable, the option it sets, and how its text is read. */
 const VARIABLES = {
@@ -85,6 +87,9 @@ const VARIABLES = {
   REDIS_FLUSH_INTERVAL: { option: 'flushIntervalMs', ...SECONDS },
   REDIS_QUEUE_SIZE: { option: 'maxQueueSize', parse: integer },
   REDIS_RETENTION_HOURS: { option: 'retentionMs', ...HOURS },
+  ROLLUP_HOURLY_RETENTION_DAYS: { option: 'hourlyRetentionMs', ...DAYS },
+  ROLLUP_DAILY_RETENTION_DAYS: { option: 'dailyRetentionMs', ...DAYS },
+  MONITOR_QUIET_PERIOD_MINUTES: { option: 'quietPeriodMs', ...MINUTES },
   MONITOR_BUFFER_SIZE: { option: 'bufferSize', parse: integer },
   REDIS_BREAKER_FAILURES: { option: 'breakerFailures', parse: integer },
   REDIS_BREAKER_RESET: { option: 'breakerResetMs', ...SECONDS },

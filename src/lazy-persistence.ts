@@ -7,6 +7,9 @@
 import type { Aggregate } from './core/aggregate.js';
 import type { ConnectionEvent } from './core/event.js';
 import type { InstanceInfo } from './core/fleet.js';
+import type { NotableEvent, NotableQuery } from './core/notable.js';
+import type { StorageEstimate } from './core/storage.js';
+import type { Resolution } from './core/time-series.js';
 import type {
   Persistence,
   PersistenceHooks,
@@ -24,6 +27,8 @@ export class LazyRedisPersistence implements Persistence {
   /** Events recorded before start, at most `maxQueueSize`. */
   private early: ConnectionEvent[] = [];
   private earlyDropped = 0;
+  /** Notable events saved before start (a few: the monitor saves none before it starts). */
+  private earlyNotable: NotableEvent[] = [];
   /** Fleet subscriptions made before start, made on the real layer when it exists. */
   private pendingSubscriptions: (() => void)[] = [];
   private isClosed = false;
@@ -38,6 +43,8 @@ export class LazyRedisPersistence implements Persistence {
     // Queued before the connection: the writer waits for each type's recovery before writing it.
     for (const e of this.early) real.enqueue(e);
     this.early = [];
+    for (const e of this.earlyNotable) real.saveNotable(e);
+    this.earlyNotable = [];
     for (const subscribe of this.pendingSubscriptions) subscribe();
     this.pendingSubscriptions = [];
     await real.start(hooks);
@@ -94,9 +101,23 @@ export class LazyRedisPersistence implements Persistence {
     types: readonly string[] | undefined,
     from: number,
     to: number,
+    resolution: Resolution,
     instance?: string,
   ): Promise<TypedRollups | null> {
-    return this.real?.rollups(types, from, to, instance) ?? Promise.resolve(null);
+    return this.real?.rollups(types, from, to, resolution, instance) ?? Promise.resolve(null);
+  }
+
+  saveNotable(event: NotableEvent): void {
+    if (this.real !== undefined) this.real.saveNotable(event);
+    else if (this.earlyNotable.length < 100) this.earlyNotable.push(event);
+  }
+
+  notable(q: NotableQuery): Promise<NotableEvent[] | null> {
+    return this.real?.notable(q) ?? Promise.resolve(null);
+  }
+
+  storage(): Promise<StorageEstimate | null> {
+    return this.real?.storage() ?? Promise.resolve(null);
   }
 
   fleetTotals(types: readonly string[] | undefined): Promise<Map<string, Aggregate> | null> {

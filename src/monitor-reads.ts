@@ -17,7 +17,14 @@ import {
   type TimeSeriesQuery,
   type TimeSeriesResult,
 } from './core/query.js';
-import { buildPoints } from './core/time-series.js';
+import {
+  normalizeNotableQuery,
+  type NotableEvent,
+  type NotableLog,
+  type NotableQueryInput,
+} from './core/notable.js';
+import type { StorageEstimate } from './core/storage.js';
+import { bucketStart, buildPoints, type ResolutionRetention } from './core/time-series.js';
 import type { TypeRegistry } from './core/type-registry.js';
 import type { ResolvedOptions } from './options.js';
 import { packageVersion } from './package-info.js';
@@ -32,6 +39,8 @@ export interface MonitorReadsDeps {
   readonly createdAt: number;
   /** This process's own stats per type. */
   readonly ownStats: () => Record<string, TypeStats>;
+  /** This process's own notable events. */
+  readonly notable: NotableLog;
 }
 
 /** Queries of one monitor. */
@@ -53,15 +62,18 @@ export class MonitorReads {
   }
 
   /**
-   * Time series from per-minute rollups (Redis, or memory when Redis cannot answer). All types
-   * are merged when `type` is omitted. `limits` (the service's) bound the range and the number of
-   * points. Throws `CM_ERR_INVALID_QUERY` naming a bad parameter.
+   * Time series from the stored rollups of the resolution the bucket picks (Redis, or minute
+   * rollups in memory when Redis cannot answer). All types are merged when `type` is omitted.
+   * `limits` (the service's) bound the number of points; the range is clipped to the retention of
+   * the resolution read. Throws `CM_ERR_INVALID_QUERY` naming a bad parameter.
    */
   async timeSeries(query: TimeSeriesQuery, limits?: QueryLimits): Promise<TimeSeriesResult> {
     const now = this.deps.options.clock.now();
-    const q = normalizeSeriesQuery(query, now, this.deps.options.retentionMs, limits);
+    const q = normalizeSeriesQuery(query, now, this.retention(), limits);
     const types = q.type === undefined ? undefined : [q.type];
-    const stored = await this.deps.persistence.rollups(types, q.from, q.to, q.instance);
+    // Every point holds its whole bucket, the first one included.
+    const from = bucketStart(q.from, q.bucketMs);
+    const stored = await this.deps.persistence.rollups(types, from, q.to, q.resolution, q.instance);
     // Types the store answered come from it; the others (all of them when it cannot answer, or
     // a type whose shard is down) from memory.
     const rollups: Rollup[] = [];
@@ -75,7 +87,7 @@ export class MonitorReads {
         rollups.push(...fromStore);
       } else if (stored === null || this.deps.types.get(t) !== undefined) {
         fromMemory++;
-        rollups.push(...this.deps.types.memoryRollups(t, q.from, q.to, now, q.instance));
+        rollups.push(...this.deps.types.memoryRollups(t, from, q.to, now, q.instance));
       }
     }
     const source =
@@ -86,9 +98,10 @@ export class MonitorReads {
           : 'mixed';
     return {
       bucketMs: q.bucketMs,
+      resolution: stored === null ? 'minute' : q.resolution,
       from: q.from,
       to: q.to,
-      points: buildPoints(rollups, q.from, q.to, q.bucketMs),
+      points: buildPoints(rollups, from, q.to, q.bucketMs),
       source,
       clipped: q.clipped,
     };
@@ -138,6 +151,32 @@ export class MonitorReads {
       stats[t] = statsOf(t, totals.get(t) as Aggregate, eps);
     }
     return { stats, source: 'redis', instances };
+  }
+
+  /**
+   * Notable events, newest first: the fleet's from Redis, or this process's own when Redis cannot
+   * answer. Throws `CM_ERR_INVALID_QUERY` naming a bad parameter.
+   */
+  async notable(query: NotableQueryInput): Promise<{
+    events: NotableEvent[];
+    source: 'redis' | 'memory';
+  }> {
+    const now = this.deps.options.clock.now();
+    const q = normalizeNotableQuery(query, now, this.deps.options.hourlyRetentionMs);
+    const stored = await this.deps.persistence.notable(q);
+    if (stored !== null) return { events: stored, source: 'redis' };
+    return { events: this.deps.notable.query(q), source: 'memory' };
+  }
+
+  /** The Redis memory estimate per type (null without Redis). */
+  storage(): Promise<StorageEstimate | null> {
+    return this.deps.persistence.storage();
+  }
+
+  /** How long each resolution is kept. */
+  private retention(): ResolutionRetention {
+    const o = this.deps.options;
+    return { minute: o.retentionMs, hour: o.hourlyRetentionMs, day: o.dailyRetentionMs };
   }
 
   /** What this instance says of itself in its fleet heartbeat. */

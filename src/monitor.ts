@@ -32,6 +32,15 @@ import {
   type PersistenceEvents,
 } from './core/persistence.js';
 import type { MonitorStatus } from './core/status.js';
+import {
+  checkNotableInput,
+  type NotableEvent,
+  type NotableInput,
+  type NotableQueryInput,
+} from './core/notable.js';
+import type { StorageEstimate } from './core/storage.js';
+import { MonitorLifecycle } from './monitor-lifecycle.js';
+import { NotableRecorder } from './monitor-notable.js';
 import { resolveOptions, type MonitorOptions, type ResolvedOptions } from './options.js';
 import { LazyRedisPersistence } from './lazy-persistence.js';
 import { MonitorReads } from './monitor-reads.js';
@@ -39,7 +48,10 @@ import { MonitorReads } from './monitor-reads.js';
 export type { MonitorStatus };
 
 /** Typed events of {@link ConnectionMonitor}. */
-export type MonitorEvents = PersistenceEvents;
+export type MonitorEvents = PersistenceEvents & {
+  /** A notable event: a circuit change, an instance start/stop, a first error after quiet, … */
+  notable: [event: NotableEvent];
+};
 
 /** Largest number of distinct kinds remembered as already validated. */
 const KNOWN_KINDS_CAP = 1024;
@@ -59,13 +71,12 @@ export class ConnectionMonitor extends EventEmitter<MonitorEvents> {
   private readonly subscribers = new Set<(event: ConnectionEvent) => void>();
   private readonly persistence: Persistence;
   private readonly reads: MonitorReads;
+  private readonly notables: NotableRecorder;
   private readonly createdAt: number;
   private nextSweepAt = 0;
   /** Reused out-parameter of `checkMetadata` (no allocation per event). */
   private readonly metadataSize: MetadataSize = { bytes: 0 };
-  private state: MonitorStatus['state'] = 'new';
-  private startPromise: Promise<void> | undefined;
-  private closePromise: Promise<void> | undefined;
+  private readonly lifecycle: MonitorLifecycle;
 
   /** Throws `CM_ERR_CONFIG` for a bad option. */
   constructor(options: MonitorOptions = {}) {
@@ -81,14 +92,38 @@ export class ConnectionMonitor extends EventEmitter<MonitorEvents> {
             ...this.options,
             batchIdPrefix: `${this.options.instanceId}:${this.options.bootId}`,
           })
-        : new DisabledPersistence());
+        : new DisabledPersistence(this.options.quietPeriodMs));
     this.persistence = persistence;
+    this.notables = new NotableRecorder({
+      idPrefix: `${this.options.instanceId}:${this.options.bootId}:`,
+      instance: this.options.instanceId,
+      clock: this.options.clock,
+      save: (e) => persistence.saveNotable(e),
+      emit: (e) => this.emit('notable', e),
+      logger: this.options.logger,
+    });
     this.reads = new MonitorReads({
       types: this.types,
       persistence,
       options: this.options,
       createdAt: this.createdAt,
       ownStats: () => this.getStats(),
+      notable: this.notables.log,
+    });
+    this.lifecycle = new MonitorLifecycle({
+      persistence,
+      hooks: {
+        emit: (name, ...args) => {
+          if (name === 'circuit') this.notables.circuit(args[0] as PersistenceEvents['circuit'][0]);
+          return (this.emit as (n: string, ...a: unknown[]) => boolean)(name, ...args);
+        },
+        onRecovered: (types) => this.types.mergeRecovered(types),
+        snapshot: () => this.reads.snapshot(),
+        notable: (input) => this.notables.record(input),
+      },
+      notables: this.notables,
+      closeTimeoutMs: this.options.closeTimeoutMs,
+      onClosed: () => this.subscribers.clear(),
     });
   }
 
@@ -104,20 +139,7 @@ export class ConnectionMonitor extends EventEmitter<MonitorEvents> {
 
   /** Connects and recovers history. Never throws because Redis is down. Idempotent. */
   start(): Promise<void> {
-    if (this.state === 'closing' || this.state === 'closed') {
-      return Promise.reject(new MonitorError('CM_ERR_CLOSED', 'the monitor is closed'));
-    }
-    this.startPromise ??= this.persistence
-      .start({
-        emit: (name, ...args) =>
-          (this.emit as (n: string, ...a: unknown[]) => boolean)(name, ...args),
-        onRecovered: (types) => this.types.mergeRecovered(types),
-        snapshot: () => this.reads.snapshot(),
-      })
-      .then(() => {
-        if (this.state === 'new') this.state = 'running';
-      });
-    return this.startPromise;
+    return this.lifecycle.start();
   }
 
   /**
@@ -126,7 +148,7 @@ export class ConnectionMonitor extends EventEmitter<MonitorEvents> {
    *   or metadata; `CM_ERR_CLOSED` after `close()`.
    */
   recordEvent(type: string, input: EventInput): ConnectionEvent {
-    if (this.state === 'closing' || this.state === 'closed') {
+    if (this.lifecycle.isClosed) {
       throw new MonitorError('CM_ERR_CLOSED', 'the monitor is closed; recordEvent is not accepted');
     }
     // A new type is added only for an event that passes every check: a refused event leaves no
@@ -262,9 +284,11 @@ export class ConnectionMonitor extends EventEmitter<MonitorEvents> {
   }
 
   /**
-   * Time series from per-minute rollups, of the fleet or of one instance (`instance`), from Redis
-   * or memory when Redis cannot answer. All types are merged when `type` is omitted. `limits` (the
-   * service's) bound the range and the number of points. Throws `CM_ERR_INVALID_QUERY`.
+   * Time series of the fleet or of one instance (`instance`), from the stored rollups of the
+   * coarsest resolution that answers the bucket exactly (minutes for 24 h, hours for 30 days,
+   * days for 365 by default: `resolution` says which), or from memory when Redis cannot answer.
+   * All types are merged when `type` is omitted. The range is clipped to the resolution's
+   * retention; `limits` (the service's) bound the number of points. Throws `CM_ERR_INVALID_QUERY`.
    */
   getTimeSeriesData(query: TimeSeriesQuery = {}, limits?: QueryLimits): Promise<TimeSeriesResult> {
     return this.reads.timeSeries(query, limits);
@@ -297,11 +321,39 @@ export class ConnectionMonitor extends EventEmitter<MonitorEvents> {
     return this.persistence.subscribeFleet(listener);
   }
 
+  /**
+   * Records a notable event of your own (`kind: 'note'`, e.g. a deploy) or one of the built-in
+   * kinds (alerts use `alert`): kept in memory and, with Redis, for the fleet for the hour
+   * retention, drawn on the dashboard's charts. Throws `CM_ERR_INVALID_EVENT` naming a bad field.
+   */
+  recordNotable(input: NotableInput): NotableEvent {
+    return this.notables.record(checkNotableInput(input));
+  }
+
+  /**
+   * Notable events, newest first (default: the last 30 days, 200 at most): the fleet's from
+   * Redis, or this process's own when Redis cannot answer (`source`). With `type`: that type's
+   * and those of no type (circuits, instances). Throws `CM_ERR_INVALID_QUERY`.
+   */
+  getNotableEvents(
+    query: NotableQueryInput = {},
+  ): Promise<{ events: NotableEvent[]; source: 'redis' | 'memory' }> {
+    return this.reads.notable(query);
+  }
+
+  /**
+   * Redis memory per type now (`MEMORY USAGE` of its keys) and projected at full retention of
+   * every rollup resolution; null without Redis. Measured at most once a minute.
+   */
+  getStorageEstimate(): Promise<StorageEstimate | null> {
+    return this.reads.storage();
+  }
+
   /** Status of the monitor and its persistence. */
   getStatus(): MonitorStatus {
     return {
       instance: this.options.instanceId,
-      state: this.state,
+      state: this.lifecycle.state,
       createdAt: this.createdAt,
       uptimeMs: this.options.clock.now() - this.createdAt,
       types: this.getTypes(),
@@ -319,17 +371,7 @@ export class ConnectionMonitor extends EventEmitter<MonitorEvents> {
 
   /** Stops accepting events, drains the queue within `closeTimeoutMs`, disconnects. Idempotent. */
   close(): Promise<void> {
-    this.closePromise ??= (async () => {
-      this.state = 'closing';
-      try {
-        await this.startPromise?.catch(() => undefined);
-        await this.persistence.close(this.options.closeTimeoutMs);
-      } finally {
-        this.state = 'closed';
-        this.subscribers.clear();
-      }
-    })();
-    return this.closePromise;
+    return this.lifecycle.close();
   }
 
   private notify(event: ConnectionEvent): void {

@@ -33,8 +33,17 @@ export interface MonitorOptions {
   flushIntervalMs?: number;
   /** Most events waiting for Redis; beyond it events are dropped and counted. Default 1,000. */
   maxQueueSize?: number;
-  /** Retention in Redis and the window recovered at start, ms. Default 24 h. */
+  /** Retention of raw events and minute rollups in Redis, and the window recovered at start, ms. Default 24 h. */
   retentionMs?: number;
+  /** Retention of hour rollups in Redis, ms; at least `retentionMs`. Default 30 days. */
+  hourlyRetentionMs?: number;
+  /** Retention of day rollups in Redis, ms; at least `hourlyRetentionMs`. Default 365 days. */
+  dailyRetentionMs?: number;
+  /**
+   * A type's first error after this long without one is a notable event (drawn on the charts).
+   * Default 1 hour.
+   */
+  quietPeriodMs?: number;
   /** In-memory events kept per type. Default 10,000. */
   bufferSize?: number;
   /** Consecutive failed flushes that open the circuit. Default 5. */
@@ -167,6 +176,9 @@ export const monitorOptionsSchema = z
     flushIntervalMs: durationMs(HOUR_MS).default(5_000),
     maxQueueSize: wholeNumber(1, 10_000_000).default(1_000),
     retentionMs: durationMs(366 * DAY_MS).default(DAY_MS),
+    hourlyRetentionMs: durationMs(3_660 * DAY_MS).default(30 * DAY_MS),
+    dailyRetentionMs: durationMs(3_660 * DAY_MS).default(365 * DAY_MS),
+    quietPeriodMs: durationMs(366 * DAY_MS).default(HOUR_MS),
     bufferSize: wholeNumber(1, 10_000_000).default(10_000),
     breakerFailures: wholeNumber(1, 1_000).default(5),
     breakerResetMs: durationMs(DAY_MS).default(30_000),
@@ -192,6 +204,20 @@ export const monitorOptionsSchema = z
     maxKindsPerType: wholeNumber(1, 10_000).default(64),
     maxMemoryBytes: wholeNumber(1_048_576, 2 ** 40).default(64 * 1_048_576),
     heartbeatMs: durationMs(HOUR_MS).default(5_000),
+  })
+  .refine((o) => o.hourlyRetentionMs >= o.retentionMs, {
+    path: ['hourlyRetentionMs'],
+    error: (iss) => {
+      const o = iss.input as { retentionMs: number };
+      return `must not be shorter than retentionMs (${o.retentionMs} ms)`;
+    },
+  })
+  .refine((o) => o.dailyRetentionMs >= o.hourlyRetentionMs, {
+    path: ['dailyRetentionMs'],
+    error: (iss) => {
+      const o = iss.input as { hourlyRetentionMs: number };
+      return `must not be shorter than hourlyRetentionMs (${o.hourlyRetentionMs} ms)`;
+    },
   })
   .refine((o) => o.batchSize <= o.maxQueueSize, {
     path: ['batchSize'],

@@ -43,6 +43,9 @@ describe('configFromEnv', () => {
       REDIS_FLUSH_INTERVAL: '0.2',
       REDIS_QUEUE_SIZE: '500',
       REDIS_RETENTION_HOURS: '1.5',
+      ROLLUP_HOURLY_RETENTION_DAYS: '7',
+      ROLLUP_DAILY_RETENTION_DAYS: '90.5',
+      MONITOR_QUIET_PERIOD_MINUTES: '2.5',
       MONITOR_BUFFER_SIZE: '42',
       REDIS_BREAKER_FAILURES: '3',
       REDIS_BREAKER_RESET: '2.5',
@@ -62,6 +65,9 @@ describe('configFromEnv', () => {
       flushIntervalMs: 200,
       maxQueueSize: 500,
       retentionMs: 5_400_000,
+      hourlyRetentionMs: 7 * 86_400_000,
+      dailyRetentionMs: 90.5 * 86_400_000,
+      quietPeriodMs: 150_000,
       bufferSize: 42,
       breakerFailures: 3,
       breakerResetMs: 2500,
@@ -140,6 +146,9 @@ describe('configFromEnv', () => {
     ['MONITOR_PORT', '65536', '0 to 65535'],
     ['MONITOR_PORT', 'http', 'whole number'],
     ['MONITOR_TOKEN', 'short', 'at least 12'],
+    ['ROLLUP_HOURLY_RETENTION_DAYS', '0', 'days'],
+    ['ROLLUP_DAILY_RETENTION_DAYS', 'year', 'days'],
+    ['MONITOR_QUIET_PERIOD_MINUTES', '-1', 'minutes'],
   ])(
     '%s=%s is rejected naming the variable, the value and what is allowed',
     (name, value, allowed) => {
@@ -155,6 +164,15 @@ describe('configFromEnv', () => {
     const err = configError({ REDIS_BATCH_SIZE: '500', REDIS_QUEUE_SIZE: '100' });
     expect(err.message).toContain('REDIS_QUEUE_SIZE');
     expect(err.message).toContain('500');
+  });
+
+  it('rejects rollups kept shorter than what they summarise', () => {
+    const hourly = configError({ REDIS_RETENTION_HOURS: '48', ROLLUP_HOURLY_RETENTION_DAYS: '1' });
+    expect(hourly.field).toBe('ROLLUP_HOURLY_RETENTION_DAYS');
+    expect(hourly.message).toContain('REDIS_RETENTION_HOURS');
+    const daily = configError({ ROLLUP_DAILY_RETENTION_DAYS: '7' });
+    expect(daily.field).toBe('ROLLUP_DAILY_RETENTION_DAYS');
+    expect(daily.message).toContain('ROLLUP_HOURLY_RETENTION_DAYS');
   });
 
   it('never prints a password or token in an error', () => {
