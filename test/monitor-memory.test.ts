@@ -124,12 +124,25 @@ describe('ConnectionMonitor in memory mode', () => {
     const page = await m.getHistoricalData({ type: 'glm', from: 0 });
     expect(page.clipped).toBe(true);
     expect(page.from).toBe(T0 - 86_400_000);
+    // Minute resolution: the events' retention.
     const ts = await m.getTimeSeriesData({
       from: new Date(T0 - 3 * 86_400_000).toISOString(),
-      bucketMs: '1h',
+      bucketMs: '15m',
     });
     expect(ts.clipped).toBe(true);
-    expect(ts.points).toHaveLength(25);
+    expect(ts.from).toBe(T0 - 86_400_000);
+    expect(ts.points).toHaveLength(24 * 4 + 1);
+    // Hours are kept 30 days, days 365 (memory answers what it has: the last 24 h).
+    const hours = await m.getTimeSeriesData({ from: T0 - 40 * 86_400_000, bucketMs: '1h' });
+    expect([hours.clipped, hours.from, hours.source]).toEqual([
+      true,
+      T0 - 30 * 86_400_000,
+      'memory',
+    ]);
+    const days = await m.getTimeSeriesData({ from: T0 - 400 * 86_400_000, bucketMs: '1d' });
+    expect([days.clipped, days.from]).toEqual([true, T0 - 365 * 86_400_000]);
+    expect(days.points.length).toBeGreaterThanOrEqual(365);
+    expect(days.points.length).toBeLessThanOrEqual(366);
   });
 
   it('computes time series from memory with every bucket present and gaps as zero/null', async () => {

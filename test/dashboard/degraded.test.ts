@@ -107,6 +107,9 @@ describe('degraded banner with an injected persistence layer', () => {
     rollups: () => Promise.resolve(null),
     fleetTotals: () => Promise.resolve(null),
     instances: () => Promise.resolve(null),
+    saveNotable: () => undefined,
+    notable: () => Promise.resolve(null),
+    storage: () => Promise.resolve(null),
     subscribeFleet: () => () => {},
   };
   let monitor: ConnectionMonitor;

@@ -1,4 +1,5 @@
-import { writeBatchArgs } from '../../src/persistence/write-script.js';
+import { WRITE_FLAGS, writeBatchArgs } from '../../src/persistence/write-script.js';
+import { WRITE_SETTINGS } from '../helpers/write-settings.js';
 import { spawn } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
@@ -95,9 +96,12 @@ describe('persistence faults', () => {
       instance: 'inst',
     }));
     const b = encodeBatch('glm', 'inst:boot:1', events);
-    const args = writeBatchArgs(keys, 'inst', b, now, 86_400_000);
-    // 2: applied to keys the script created (the type is new here).
-    expect(await client.cmWriteBatch(...args)).toBe(2);
+    const args = writeBatchArgs(keys, 'inst', b, now, WRITE_SETTINGS);
+    // Applied to keys the script created (the type is new here), and its first error is the
+    // type's first ever (a notable event).
+    expect(await client.cmWriteBatch(...args)).toBe(
+      WRITE_FLAGS.applied | WRITE_FLAGS.newKeys | WRITE_FLAGS.firstError,
+    );
     const first = await snapshot('cm_replay', 'glm');
     expect(await client.cmWriteBatch(...args)).toBe(0);
     expect(await client.cmWriteBatch(...args)).toBe(0);
@@ -107,18 +111,30 @@ describe('persistence faults', () => {
     const b2 = encodeBatch('glm', 'inst:boot:2', [
       { ...events[0], id: 'inst:boot:2000000000000' } as ConnectionEvent,
     ]);
-    expect(await client.cmWriteBatch(...writeBatchArgs(keys, 'inst', b2, now, 86_400_000))).toBe(1);
+    expect(
+      await client.cmWriteBatch(...writeBatchArgs(keys, 'inst', b2, now, WRITE_SETTINGS)),
+    ).toBe(1);
     expect(Number(await redis.cli('HGET', keys.stats, 'events'))).toBe(41);
   });
 
   it('retention: events older than the window are trimmed, every key has a TTL', async () => {
     const retentionMs = 60 * 60_000;
+    const hourlyRetentionMs = 2 * retentionMs;
+    const dailyRetentionMs = 3 * retentionMs;
     // Events are only accepted within the retention of the monitor's clock: record the old ones
     // while its clock says then, the new ones once it says now.
     const now = Date.now();
     let clockNow = now - retentionMs - 5 * 60_000;
     const clock = { now: () => clockNow };
-    const m = closeAfterTest(redisMonitor(redis.url, { retentionMs, keyPrefix: 'cm_ret', clock }));
+    const m = closeAfterTest(
+      redisMonitor(redis.url, {
+        retentionMs,
+        hourlyRetentionMs,
+        dailyRetentionMs,
+        keyPrefix: 'cm_ret',
+        clock,
+      }),
+    );
     await m.start();
     for (let i = 0; i < 10; i++) m.recordEvent('redis', { kind: 'old', timestamp: clockNow - i });
     await m.flush();
@@ -150,12 +166,23 @@ describe('persistence faults', () => {
         'cm_ret:types',
         instances.index,
         instances.record(m.options.instanceId),
+        'cm_ret:notable',
       ].sort(),
     );
+    // Each key lives as long as the longest resolution it holds: the fleet's series its days,
+    // an instance's its hours, notable events as long as hours; the rest the retention.
+    const keep = new Map([
+      [k.series, dailyRetentionMs],
+      [k.stats, dailyRetentionMs],
+      ['cm_ret:types', dailyRetentionMs],
+      [k.instanceSeries(m.options.instanceId), hourlyRetentionMs],
+      ['cm_ret:notable', hourlyRetentionMs],
+    ]);
     for (const key of keys) {
       const ttl = Number(await redis.cli('PTTL', key));
-      expect(ttl, key).toBeGreaterThan(retentionMs - 60_000);
-      expect(ttl, key).toBeLessThanOrEqual(retentionMs);
+      const expected = keep.get(key) ?? retentionMs;
+      expect(ttl, key).toBeGreaterThan(expected - 60_000);
+      expect(ttl, key).toBeLessThanOrEqual(expected);
     }
   });
 

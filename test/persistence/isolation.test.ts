@@ -8,6 +8,7 @@ import { isMonitorError } from '../../src/core/errors.js';
 import { createRedisClient } from '../../src/persistence/client.js';
 import { encodeBatch } from '../../src/persistence/codec.js';
 import { writeBatchArgs } from '../../src/persistence/write-script.js';
+import { WRITE_SETTINGS } from '../helpers/write-settings.js';
 import { KeySpace } from '../../src/persistence/keys.js';
 import { resolveOptions } from '../../src/options.js';
 import { silentLogger } from '../../src/logger.js';
@@ -35,6 +36,46 @@ async function zcard(key: string): Promise<number> {
 }
 
 describe('the write script applies a batch whole or not at all', () => {
+  it('refuses a batch whose hour, day, pending list or trimming mark is corrupt, and writes nothing of it', async () => {
+    const options = resolveOptions({ redisUrl: redis.url, logger: silentLogger });
+    const client = createRedisClient(options);
+    await client.connect();
+    onTestFinished(() => client.disconnect());
+    const k = new KeySpace('cm_coarse', false).forType('glm');
+    const now = Date.now();
+    // Events of a minute already over: the write folds it into its hour and day at once.
+    const at = now - (now % 60_000) - 120_000;
+    const hour = at - (at % 3_600_000);
+    const day = at - (at % 86_400_000);
+    const cases: [string, string, string][] = [
+      [k.series, `h:${hour}`, '{"e":"many"}'],
+      [k.series, `d:${day}`, '{not json'],
+      [k.series, '_pending', '"soon"'],
+      [k.series, '_oldest:h', 'yesterday'],
+      [k.instanceSeries('i'), `h:${hour}`, '[1,2'],
+    ];
+    for (const [i, [key, field, value]] of cases.entries()) {
+      await redis.cli('DEL', k.series, k.instanceSeries('i'));
+      await redis.cli('HSET', key, field, value);
+      const events = [
+        {
+          id: `i:b:${1_000_000_000_000 + i}`,
+          type: 'glm',
+          kind: 'response',
+          timestamp: at,
+          durationMs: 3,
+          instance: 'i',
+        },
+      ];
+      const b = encodeBatch('glm', `coarse-${i}`, events);
+      const write = client.cmWriteBatch(...writeBatchArgs(k, 'i', b, now, WRITE_SETTINGS));
+      await expect(write).rejects.toThrow(`CM_CORRUPT ${key} field ${field}`);
+      expect(await zcard(k.events)).toBe(0);
+      expect(await redis.cli('HGETALL', k.stats)).toBe('');
+      expect(await redis.cli('HKEYS', key)).toBe(field);
+    }
+  });
+
   it('refuses a batch that would add to a corrupt field, and writes nothing of it', async () => {
     const options = resolveOptions({ redisUrl: redis.url, logger: silentLogger });
     const client = createRedisClient(options);
@@ -55,7 +96,7 @@ describe('the write script applies a batch whole or not at all', () => {
         instance: 'i',
       }));
       const b = encodeBatch('glm', `batch-${corrupt.length}`, events);
-      const write = client.cmWriteBatch(...writeBatchArgs(k, 'i', b, now, 86_400_000));
+      const write = client.cmWriteBatch(...writeBatchArgs(k, 'i', b, now, WRITE_SETTINGS));
       await expect(write).rejects.toThrow(new RegExp(`CM_CORRUPT ${k.series} field m:${minute}`));
       // Nothing of the batch: no member, no total, no batch id.
       expect(await zcard(k.events)).toBe(0);
@@ -76,7 +117,7 @@ describe('the write script applies a batch whole or not at all', () => {
           rollupsJson: '[]',
         },
         now,
-        86_400_000,
+        WRITE_SETTINGS,
       ),
     );
     await expect(write).rejects.toThrow(/CM_INVALID stats delta/);
