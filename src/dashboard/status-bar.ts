@@ -55,9 +55,11 @@ export class StatusBar {
       persisted: item('Persisted', 'status-persisted'),
       flush: item('Last flush', 'status-flush'),
       instances: item('Instances', 'status-instances'),
-      storage: item('Redis memory', 'status-storage'),
       uptime: item('Uptime', 'status-uptime'),
+      storage: item('Redis memory', 'status-storage'),
     };
+    // Shown once a status answer says what Redis holds.
+    this.items.storage?.root.setAttribute('hidden', '');
     const list = el('dl', { class: 'status-list' });
     for (const i of Object.values(this.items)) list.append(i.root);
     this.root.append(list);
@@ -108,6 +110,8 @@ export class StatusBar {
       const storage = status.storage ?? null;
       set('storage', storage === null ? '—' : formatBytes(storage.totalBytesNow));
       const it = i.storage;
+      // Without Redis there is nothing to measure: the item is left out.
+      if (it !== undefined) it.root.hidden = storage === null;
       if (it !== undefined && storage !== null) {
         it.root.title = `MEMORY USAGE of the keys of ${formatCount(storage.types.length)} types, measured ${formatTimeShort(storage.measuredAt, Date.now(), false)}`;
       }

@@ -10,7 +10,7 @@ import type { NotableEvent } from '../core/notable.js';
 import type { HistoryPage, TimeSeriesResult } from '../core/query.js';
 import type { CircuitState } from '../core/circuit.js';
 import type { PersistenceStatus } from '../core/persistence.js';
-import type { ServiceStatus } from '../core/status.js';
+import type { ServiceStatus, ServiceStatusReport } from '../core/status.js';
 import type { StorageEstimate } from '../core/storage.js';
 
 export type {
@@ -28,7 +28,7 @@ export type {
 };
 
 /** `GET /api/status`: the service status plus the Redis memory estimate (null without Redis). */
-export type StatusReport = ServiceStatus & { storage?: StorageEstimate | null };
+export type StatusReport = ServiceStatusReport;
 
 /** `GET /api/stats` (this process). */
 export type StatsMap = Record<string, TypeStats>;
