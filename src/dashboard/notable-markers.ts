@@ -49,39 +49,74 @@ function dedupe(events: readonly NotableEvent[]): NotableEvent[] {
   return [...byId.values()].sort((a, b) => a.at - b.at);
 }
 
-/** The text of a marker: when and what. */
+/** The text of one event in a marker: when and what. */
 export function markerText(e: NotableEvent): string {
   return `${formatDateTime(e.at).slice(0, 19)} · ${e.message}`;
+}
+
+/** Markers closer than this many pixels are drawn as one (a month of events stays readable). */
+const MERGE_PX = 8;
+/** Most events a merged marker's tooltip lists. */
+const MAX_LISTED = 8;
+/** Which kind gives a merged marker its colour and is listed first: the caller's notes first. */
+const PRIORITY: Record<NotableEvent['kind'], number> = {
+  note: 0,
+  alert: 1,
+  circuit: 2,
+  'first-error': 3,
+  instance: 4,
+};
+
+/** Events that fall within {@link MERGE_PX} of each other, drawn as one marker. */
+interface Cluster {
+  events: NotableEvent[];
+  fromPx: number;
+  toPx: number;
+}
+
+/** Groups `events` (oldest first) by their x position `px(at)`. */
+function cluster(events: readonly NotableEvent[], px: (at: number) => number): Cluster[] {
+  const out: Cluster[] = [];
+  for (const e of events) {
+    const x = px(e.at);
+    const last = out.at(-1);
+    if (last !== undefined && x - last.fromPx < MERGE_PX) {
+      last.events.push(e);
+      last.toPx = x;
+    } else {
+      out.push({ events: [e], fromPx: x, toPx: x });
+    }
+  }
+  return out;
 }
 
 /** A uPlot plugin that draws the events of `store` as markers over the plot area. */
 export function notableMarkers(store: NotableStore): uPlot.Plugin {
   let layer: HTMLElement | null = null;
   let stop: (() => void) | undefined;
-  // Nodes are kept per event id, so a redraw moves them (keyboard focus on a marker survives).
-  const nodes = new Map<string, HTMLElement>();
+  // Nodes are kept per cluster, so a redraw moves them (keyboard focus on a marker survives).
+  let nodes = new Map<string, HTMLElement>();
   const place = (u: uPlot) => {
     if (layer === null) return;
     const min = u.scales.x?.min;
     const max = u.scales.x?.max;
+    const inRange =
+      min == null || max == null ? [] : store.all.filter((e) => e.at >= min && e.at <= max);
+    const next = new Map<string, HTMLElement>();
     const shown: HTMLElement[] = [];
-    const seen = new Set<string>();
-    if (min != null && max != null) {
-      for (const e of store.all) {
-        if (e.at < min || e.at > max) continue;
-        const node = nodes.get(e.id) ?? markerNode(e);
-        nodes.set(e.id, node);
-        seen.add(e.id);
-        node.style.left = `${u.valToPos(e.at, 'x').toFixed(1)}px`;
-        shown.push(node);
-      }
+    for (const c of cluster(inRange, (at) => u.valToPos(at, 'x'))) {
+      const key = c.events.map((e) => e.id).join(' ');
+      const node = nodes.get(key) ?? markerNode(c.events);
+      node.style.left = `${((c.fromPx + c.toPx) / 2).toFixed(1)}px`;
+      next.set(key, node);
+      shown.push(node);
     }
-    for (const id of [...nodes.keys()]) if (!seen.has(id)) nodes.delete(id);
+    nodes = next;
     const current = [...layer.children];
     if (current.length !== shown.length || current.some((n, i) => n !== shown[i])) {
       layer.replaceChildren(...shown);
     }
-    layer.dataset.count = String(shown.length);
+    layer.dataset.count = String(inRange.length);
   };
   return {
     hooks: {
@@ -101,16 +136,25 @@ export function notableMarkers(store: NotableStore): uPlot.Plugin {
   };
 }
 
-function markerNode(e: NotableEvent): HTMLElement {
-  const text = markerText(e);
+/** One marker for `events` (one, or several close together). */
+function markerNode(events: readonly NotableEvent[]): HTMLElement {
+  const ranked = [...events].sort((a, b) => PRIORITY[a.kind] - PRIORITY[b.kind] || a.at - b.at);
+  const top = ranked[0] as NotableEvent;
+  const lines = ranked.slice(0, MAX_LISTED).map(markerText);
+  if (ranked.length > MAX_LISTED) lines.push(`… and ${ranked.length - MAX_LISTED} more`);
+  const text = lines.join('\n');
   return el('span', {
     class: 'notable-marker',
     role: 'img',
     tabindex: 0,
     title: text,
-    'aria-label': `Notable event: ${text}`,
-    'data-kind': e.kind,
-    'data-state': e.state,
-    'data-at': e.at,
+    'aria-label':
+      events.length === 1
+        ? `Notable event: ${text}`
+        : `${events.length} notable events: ${lines.join('; ')}`,
+    'data-kind': top.kind,
+    'data-state': top.state,
+    'data-at': top.at,
+    'data-count': events.length,
   });
 }

@@ -11,8 +11,8 @@ import type { ErrorBars } from './error-bars.js';
 import { formatCompact, formatMs, formatMsTick } from './format.js';
 import type { ThroughputGauges } from './gauges.js';
 import { NotableStore, notableMarkers } from './notable-markers.js';
-import { rangeSpec } from './ranges.js';
-import { perMinuteFactor } from './rates.js';
+import { rangeSpec, type RateUnit } from './ranges.js';
+import { rateFactor } from './rates.js';
 import { instanceParam, sameScope } from './scope.js';
 import { PERCENTILE_COLORS, typeColor } from './theme.js';
 import type { TypeOverview } from './type-overview.js';
@@ -43,6 +43,8 @@ export class SeriesView {
   private inFlight: Promise<void> | null = null;
   private scope: Scope = { kind: 'fleet' };
   private rangeKey = '1h';
+  /** When the scope or range shown was chosen (`performance.now()`), until its first draw. */
+  private selectedAt: number | null = null;
   /** The types of the last load (the lines drawn). */
   private drawnTypes: readonly string[] = [];
 
@@ -95,6 +97,7 @@ export class SeriesView {
     if (sameScope(scope, this.scope) && rangeKey === this.rangeKey) return;
     this.scope = scope;
     this.rangeKey = rangeKey;
+    this.selectedAt = performance.now();
     this.seq++;
     this.inFlight = null;
   }
@@ -136,11 +139,24 @@ export class SeriesView {
     this.merged = all;
     this.perType = new Map(names.map((t, i) => [t, each[i] as TimeSeries]));
     if (notable !== null) this.notable.set(notable.events.filter((e) => this.isInScope(e)));
-    this.draw(types);
-    const note = `${range.label}${all.clipped ? ' · clipped to what is kept' : ''}`;
+    this.draw(types, range.rate);
+    // Clipped by more than a bucket: the resolution read keeps less than the range (one instance
+    // keeps no days, so its 90 days stop at the hour retention).
+    const isClipped = all.clipped && all.from - from > all.bucketMs;
+    const isNotableCapped = notable !== null && notable.events.length >= NOTABLE_LIMIT;
+    const note = `${range.label}${isClipped ? ' · clipped to what is kept' : ''}`;
     for (const node of document.querySelectorAll('.range-note')) {
-      const isLatency = node.closest('section')?.querySelector('#chart-latency') != null;
-      setText(node, isLatency ? `${note} · log scale` : note);
+      const section = node.closest('section');
+      const isLatency = section?.querySelector('#chart-latency') != null;
+      const hasMarkers = isNotableCapped && section?.querySelector('.chart') != null;
+      const markers = hasMarkers ? ` · newest ${NOTABLE_LIMIT} notable events marked` : '';
+      setText(node, `${note}${isLatency ? ' · log scale' : ''}${markers}`);
+    }
+    for (const [id, what] of [
+      ['events-title', 'Events'],
+      ['errors-title', 'Errors'],
+    ] as const) {
+      setText(byId(id), `${what} / ${range.rate.label}`);
     }
     const scopeText = this.scope.kind === 'fleet' ? 'fleet' : this.scope.id;
     for (const id of ['chart-events', 'chart-errors', 'chart-latency']) {
@@ -148,13 +164,27 @@ export class SeriesView {
       node.dataset.range = this.rangeKey;
       node.dataset.scope = scopeText;
     }
+    this.measureFirstDraw();
+  }
+
+  /**
+   * After the first draw of a chosen scope or range, the next frame records
+   * `performance.measure('cm:series-drawn:<range>')` from the choice to the drawn charts
+   * (benchmarks and tests read it).
+   */
+  private measureFirstDraw(): void {
+    const start = this.selectedAt;
+    if (start === null) return;
+    this.selectedAt = null;
+    const name = `cm:series-drawn:${this.rangeKey}`;
+    requestAnimationFrame(() => performance.measure(name, { start, end: performance.now() }));
   }
 
   private isInScope(e: NotableEvent): boolean {
     return this.scope.kind === 'fleet' || e.instance === this.scope.id;
   }
 
-  private draw(types: readonly string[]): void {
+  private draw(types: readonly string[], rate: RateUnit): void {
     const merged = this.merged;
     if (merged === null) return;
     const x = merged.points.map((p) => p.t);
@@ -165,7 +195,7 @@ export class SeriesView {
       const byT = new Map((this.perType.get(type)?.points ?? []).map((p) => [p.t, p]));
       return x.map((t) => {
         const p = byT.get(t);
-        const factor = perMinuteFactor(t, bucketMs, to);
+        const factor = rateFactor(t, bucketMs, to, rate.ms);
         return p === undefined || factor === null ? null : pick(p) * factor;
       });
     };
