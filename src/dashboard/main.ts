@@ -24,15 +24,10 @@ import { LiveConnection, type LiveStats } from './live.js';
 import { LiveTail } from './live-tail.js';
 import { DEFAULT_RANGE, RANGES } from './ranges.js';
 import { instanceParam, ScopePicker } from './scope.js';
-import {
-  drawnTypes,
-  fetchInstances,
-  fetchScopeStats,
-  liveScopeOf,
-  statsFromHeartbeat,
-} from './scope-stats.js';
+import { fetchInstances, fetchScopeStats, liveScopeOf, statsFromHeartbeat } from './scope-stats.js';
 import { SeriesView } from './series-view.js';
 import { StatusBar } from './status-bar.js';
+import { drawnTypes } from './type-order.js';
 import { TypeOverview } from './type-overview.js';
 import type { InstanceInfo, Scope, ServiceStatus, StatsMap } from './types.js';
 

@@ -5,7 +5,6 @@
  * type but no latencies: those show as missing here, and its latency over time is in the charts.
  */
 import { api, ApiError } from './api.js';
-import { compareWorstFirst } from './type-table.js';
 import type { InstanceInfo, Scope, StatsMap, TypeStats } from './types.js';
 
 /** Which stream a scope's live updates come from (`fleet` for another instance: it is in there). */
@@ -66,20 +65,4 @@ export async function fetchScopeStats(
     stats: statsFromHeartbeat(instances?.find((i) => i.id === scope.id)),
     instances,
   };
-}
-
-/** Most types drawn as lines on the charts (and as gauges and error bars). */
-export const MAX_DRAWN_TYPES = 8;
-
-/**
- * The types the charts draw: every type up to {@link MAX_DRAWN_TYPES}, past that the worst
- * first by `stats` (types without stats last, by name).
- */
-export function drawnTypes(types: ReadonlySet<string>, stats: StatsMap): string[] {
-  const all = [...types].sort();
-  if (all.length <= MAX_DRAWN_TYPES) return all;
-  const known = all.filter((t) => stats[t] !== undefined).map((t) => stats[t] as TypeStats);
-  known.sort(compareWorstFirst);
-  const rest = all.filter((t) => stats[t] === undefined);
-  return [...known.map((s) => s.type), ...rest].slice(0, MAX_DRAWN_TYPES).sort();
 }

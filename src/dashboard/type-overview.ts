@@ -4,11 +4,15 @@
  * screen.
  */
 import { TypeCards } from './cards.js';
+import { MAX_DRAWN_TYPES } from './type-order.js';
 import { TypeTable } from './type-table.js';
 import type { TimeSeries, TypeStats } from './types.js';
 
-/** Most types shown as cards; one more and the section switches to the compact table. */
-export const CARDS_UP_TO = 8;
+/**
+ * Most types shown as cards; one more and the section switches to the compact table. The same
+ * number as the lines the charts draw, so with cards every type has its line.
+ */
+export const CARDS_UP_TO = MAX_DRAWN_TYPES;
 
 /** Cards or the compact table, whichever fits the number of types. */
 export class TypeOverview {

@@ -6,19 +6,8 @@
 import { el, setText } from './dom.js';
 import { formatCount, formatMs, formatPercent, formatRate, formatTimeShort } from './format.js';
 import { typeColor } from './theme.js';
+import { compareWorstFirst } from './type-order.js';
 import type { TypeStats } from './types.js';
-
-/**
- * Worst first: higher error rate, then higher p95 (unknown p95 last), then by name. Also used to
- * pick which types the charts draw when there are many.
- */
-export function compareWorstFirst(a: TypeStats, b: TypeStats): number {
-  return (
-    b.errorRate - a.errorRate ||
-    (b.p95DurationMs ?? -1) - (a.p95DurationMs ?? -1) ||
-    (a.type < b.type ? -1 : a.type > b.type ? 1 : 0)
-  );
-}
 
 const COLUMNS = [
   ['events', 'Events'],
