@@ -211,8 +211,12 @@ export class RedisPersistence implements Persistence {
 
   /** Writes what waits: the events (rejects saying why not) and the notable events (best effort). */
   async flush(): Promise<void> {
-    await this.writer.flush();
-    await this.notables.write();
+    try {
+      await this.writer.flush();
+    } finally {
+      // Also when the events could not go (an open circuit): the connection may be back.
+      await this.notables.write();
+    }
   }
 
   /** Drains within `deadlineMs`, then disconnects. Every caller waits for the same close. */
