@@ -23,6 +23,7 @@ import type { RedisPersistenceOptions } from './persistence/redis-persistence.js
 
 /** {@link Persistence} that loads the Redis implementation in `start()`. */
 export class LazyRedisPersistence implements Persistence {
+  readonly detectsFirstErrors = true;
   private real: Persistence | undefined;
   /** Events recorded before start, at most `maxQueueSize`. */
   private early: ConnectionEvent[] = [];

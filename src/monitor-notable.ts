@@ -10,6 +10,8 @@ import {
   type NotableInput,
   MAX_NOTABLE_MESSAGE,
 } from './core/notable.js';
+import type { LiveStats } from './core/live-stats.js';
+import { firstErrorNotable } from './core/persistence.js';
 import type { Logger } from './logger.js';
 
 /** What the recorder needs of the monitor. */
@@ -23,6 +25,8 @@ export interface NotableRecorderDeps {
   /** Tells the monitor's listeners. */
   readonly emit: (e: NotableEvent) => void;
   readonly logger: Logger;
+  /** A type's first error after this long without one is notable, ms. */
+  readonly quietPeriodMs: number;
 }
 
 /** Records notable events of one monitor. */
@@ -51,6 +55,20 @@ export class NotableRecorder {
       this.deps.logger.warn({ err }, 'connection-monitor: a notable listener threw; ignored');
     }
     return e;
+  }
+
+  /**
+   * An error event of this process, when the store does not watch for first errors itself
+   * (memory-only mode): notable when it is the type's first after the quiet period.
+   */
+  localError(stats: LiveStats, type: string, at: number): void {
+    const last = stats.lastErrorAt;
+    if (last !== null && at <= last) return;
+    stats.lastErrorAt = at;
+    const quiet = this.deps.quietPeriodMs;
+    if (last === null || at - last >= quiet) {
+      this.record(firstErrorNotable(type, at, quiet, last ?? undefined));
+    }
   }
 
   /** A persistence circuit changed state. */

@@ -73,6 +73,8 @@ export class ConnectionMonitor extends EventEmitter<MonitorEvents> {
   private readonly subscribers: Listeners<ConnectionEvent>;
   private readonly reads: MonitorReads;
   private readonly notables: NotableRecorder;
+  /** True when the store does not report first errors after quiet itself (memory-only mode). */
+  private readonly watchesFirstErrors: boolean;
   private nextSweepAt = 0;
   /** Reused out-parameter of `checkMetadata` (no allocation per event). */
   private readonly metadataSize: MetadataSize = { bytes: 0 };
@@ -87,14 +89,14 @@ export class ConnectionMonitor extends EventEmitter<MonitorEvents> {
     );
     this.ids = new EventIds(`${this.options.instanceId}:${this.options.bootId}:`);
     this.types = new TypeRegistry({ ...this.options, idOf: this.ids.idOf });
-    const persistence =
+    const persistence: Persistence =
       options.persistenceLayer ??
       (this.options.persistence
         ? new LazyRedisPersistence({
             ...this.options,
             batchIdPrefix: `${this.options.instanceId}:${this.options.bootId}`,
           })
-        : new DisabledPersistence(this.options.quietPeriodMs));
+        : new DisabledPersistence());
     this.persistence = persistence;
     this.notables = new NotableRecorder({
       idPrefix: `${this.options.instanceId}:${this.options.bootId}:`,
@@ -103,7 +105,9 @@ export class ConnectionMonitor extends EventEmitter<MonitorEvents> {
       save: (e) => persistence.saveNotable(e),
       emit: (e) => this.emit('notable', e),
       logger: this.options.logger,
+      quietPeriodMs: this.options.quietPeriodMs,
     });
+    this.watchesFirstErrors = persistence.detectsFirstErrors !== true;
     this.reads = new MonitorReads({
       types: this.types,
       persistence,
@@ -203,6 +207,7 @@ export class ConnectionMonitor extends EventEmitter<MonitorEvents> {
     this.types.noteAdded(bytes, freed);
     state.stats.add(kind, timestamp, isError, durationMs, bucket);
     state.rollups.add(timestamp, kind, isError, durationMs, bucket, now);
+    if (isError && this.watchesFirstErrors) this.notables.localError(state.stats, type, timestamp);
     if (now >= this.nextSweepAt) this.sweep(now);
     this.persistence.enqueue(event);
     if (this.subscribers.size > 0) this.subscribers.notify(event);

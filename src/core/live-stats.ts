@@ -61,6 +61,8 @@ export class LiveStats {
   private readonly rateSecond = new Float64Array(RATE_WINDOW_S).fill(-1);
   private readonly rateCount = new Float64Array(RATE_WINDOW_S);
   private distinctKinds = 0;
+  /** Time of the newest error added (the monitor's first-error-after-quiet watch), or null. */
+  lastErrorAt: number | null = null;
 
   /** True while no event was added. */
   get isEmpty(): boolean {

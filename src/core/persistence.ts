@@ -2,7 +2,6 @@ import type { CircuitState } from './circuit.js';
 import type { ConnectionEvent } from './event.js';
 import type { Aggregate, Rollup } from './aggregate.js';
 import type { InstanceInfo, InstanceSnapshot } from './fleet.js';
-import { isErrorEvent } from './event.js';
 import type { NotableEvent, NotableInput, NotableQuery } from './notable.js';
 import type { NormalizedHistoryQuery, HistoryPage } from './query.js';
 import type { StorageEstimate } from './storage.js';
@@ -119,6 +118,11 @@ export interface PersistenceHooks {
 export interface Persistence {
   start(hooks: PersistenceHooks): Promise<void>;
   enqueue(event: ConnectionEvent): void;
+  /**
+   * True when the store itself reports a type's first error after the quiet period (Redis does,
+   * fleet-wide, in the write script); otherwise the monitor watches its own events for it.
+   */
+  readonly detectsFirstErrors?: boolean;
   flush(): Promise<void>;
   close(deadlineMs: number): Promise<void>;
   status(): PersistenceStatus;
@@ -155,30 +159,12 @@ export interface Persistence {
   subscribeFleet(listener: (event: ConnectionEvent) => void): () => void;
 }
 
-/**
- * Memory-only mode: nothing is persisted. It still sees every event, so it reports the first error
- * of a type after `quietPeriodMs` without one (Redis persistence does it fleet-wide).
- */
+/** Memory-only mode: nothing is persisted (the monitor reports first errors after quiet). */
 export class DisabledPersistence implements Persistence {
-  private hooks: PersistenceHooks | undefined;
-  /** Last error time per type (one entry per type the monitor admitted: bounded by maxTypes). */
-  private readonly lastErrorAt = new Map<string, number>();
-
-  constructor(private readonly quietPeriodMs = 3_600_000) {}
-
-  start(hooks: PersistenceHooks): Promise<void> {
-    this.hooks = hooks;
+  start(): Promise<void> {
     return Promise.resolve();
   }
-  enqueue(e: ConnectionEvent): void {
-    if (!isErrorEvent(e.kind, e.error)) return;
-    const last = this.lastErrorAt.get(e.type);
-    if (last !== undefined && e.timestamp <= last) return;
-    this.lastErrorAt.set(e.type, e.timestamp);
-    if (last === undefined || e.timestamp - last >= this.quietPeriodMs) {
-      this.hooks?.notable(firstErrorNotable(e.type, e.timestamp, this.quietPeriodMs, last));
-    }
-  }
+  enqueue(): void {}
   flush(): Promise<void> {
     return Promise.resolve();
   }

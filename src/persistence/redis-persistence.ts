@@ -64,6 +64,8 @@ export interface RedisPersistenceOptions extends RedisConnectionOptions {
  * is down, fails alone: see the "Failure model" in docs/redis-schema.md.
  */
 export class RedisPersistence implements Persistence {
+  /** The write script reports first errors after quiet, fleet-wide. */
+  readonly detectsFirstErrors = true;
   private readonly client: MonitorRedis;
   private readonly keys: KeySpace;
   private readonly reader: RedisReader;
