@@ -6,8 +6,9 @@
  * clock skew, the fleet's and each instance's events and errors exact, the fleet p95 from the
  * merged histograms, and history pages filtered by instance.
  *
- * Timings: heartbeats every 1 s (alive within 2 s). A silent instance is gone after
- * max(6 heartbeats, 30 s), so each run takes a little over 30 s.
+ * Timings: heartbeats every 2 s (alive within 4 s: room for a producer slowed down by a busy
+ * machine). A silent instance is gone after max(6 heartbeats, 30 s), so each run takes a little
+ * over 30 s; the two backends run concurrently (context `expect` and `onTestFinished`).
  */
 import { describe, it } from 'vitest';
 import type { InstanceInfo } from '../../src/core/fleet.js';
@@ -25,7 +26,7 @@ import {
   type PlannedEvent,
 } from './workload.js';
 
-const HEARTBEAT_MS = 1_000;
+const HEARTBEAT_MS = 2_000;
 const SKEW_MS = 3_000;
 /** How long a silent instance stays `stale` before it is `gone` (the rule of `instanceState`). */
 const GONE_AFTER_MS = Math.max(STALE_HEARTBEATS * HEARTBEAT_MS, 30_000);
