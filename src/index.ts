@@ -49,7 +49,7 @@ export type { Clock } from './core/clock.js';
 export type { Logger } from './logger.js';
 export type { CircuitState } from './core/circuit.js';
 export type { Persistence, PersistenceStatus, PersistenceEvents } from './core/persistence.js';
-export type { ServiceStatus } from './core/status.js';
+export type { ServiceStatus, ServiceStatusReport } from './core/status.js';
 // The adapters' home is `connection-monitor/instrument`. They stay importable from here because that
 // costs nothing: they load no package the monitor does not load already (only `node:` modules and
 // types). The server would load fastify and prom-client, so it is only at

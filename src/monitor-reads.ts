@@ -24,8 +24,11 @@ import {
   type NotableQueryInput,
 } from './core/notable.js';
 import type { StorageEstimate } from './core/storage.js';
+import type { MonitorStatus } from './core/status.js';
 import { bucketStart, buildPoints, type ResolutionRetention } from './core/time-series.js';
-import type { TypeRegistry } from './core/type-registry.js';
+import type { TypeRegistry, TypeState } from './core/type-registry.js';
+import type { ConnectionEvent } from './core/event.js';
+import { MonitorError } from './core/errors.js';
 import type { ResolvedOptions } from './options.js';
 import { packageVersion } from './package-info.js';
 import { hostname } from 'node:os';
@@ -37,8 +40,6 @@ export interface MonitorReadsDeps {
   readonly options: ResolvedOptions;
   /** Epoch ms when the monitor was created. */
   readonly createdAt: number;
-  /** This process's own stats per type. */
-  readonly ownStats: () => Record<string, TypeStats>;
   /** This process's own notable events. */
   readonly notable: NotableLog;
 }
@@ -46,6 +47,57 @@ export interface MonitorReadsDeps {
 /** Queries of one monitor. */
 export class MonitorReads {
   constructor(private readonly deps: MonitorReadsDeps) {}
+
+  /** This process's own live stats of every type (or one type, null when it recorded none). */
+  ownStats(): Record<string, TypeStats>;
+  ownStats(type: string): TypeStats | null;
+  ownStats(type?: string): Record<string, TypeStats> | TypeStats | null {
+    const { types, options } = this.deps;
+    const now = options.clock.now();
+    if (type !== undefined) {
+      assertName(type, 'type');
+      const s = types.get(type)?.stats;
+      return s === undefined || s.isEmpty ? null : s.snapshot(type, now);
+    }
+    const out: Record<string, TypeStats> = {};
+    for (const t of types.names()) {
+      const s = (types.get(t) as TypeState).stats;
+      if (!s.isEmpty) out[t] = s.snapshot(t, now);
+    }
+    return out;
+  }
+
+  /** Status of the monitor (`state` is the lifecycle's) and its persistence. */
+  status(state: MonitorStatus['state']): MonitorStatus {
+    const { options, types, persistence, createdAt } = this.deps;
+    return {
+      instance: options.instanceId,
+      state,
+      createdAt,
+      uptimeMs: options.clock.now() - createdAt,
+      types: types.names(),
+      bufferSize: options.bufferSize,
+      retentionMs: options.retentionMs,
+      memory: types.memory(),
+      persistence: persistence.status(),
+    };
+  }
+
+  /** Up to `limit` newest events of `type` in memory, newest first. */
+  recent(type: string, limit: number): ConnectionEvent[] {
+    assertName(type, 'type');
+    if (!Number.isInteger(limit) || limit < 0) {
+      throw new MonitorError(
+        'CM_ERR_INVALID_QUERY',
+        `limit must be a whole number ≥ 0, got ${limit}`,
+        {
+          field: 'limit',
+          value: limit,
+        },
+      );
+    }
+    return this.deps.types.get(type)?.buffer.newest(limit) ?? [];
+  }
 
   /**
    * A page of history, newest first, from Redis, or from memory when Redis cannot answer
@@ -138,7 +190,7 @@ export class MonitorReads {
       this.instances(),
     ]);
     if (totals === null) {
-      const own = this.deps.ownStats();
+      const own = this.ownStats();
       const stats: Record<string, TypeStats> = {};
       for (const [t, st] of Object.entries(own))
         if (type === undefined || t === type) stats[t] = st;
@@ -183,7 +235,7 @@ export class MonitorReads {
   snapshot(): InstanceSnapshot {
     const p = this.deps.persistence.status();
     const types: InstanceSnapshot['types'] = {};
-    for (const [t, s] of Object.entries(this.deps.ownStats())) {
+    for (const [t, s] of Object.entries(this.ownStats())) {
       types[t] = { events: s.events, errors: s.errors, eventsPerSecond: s.eventsPerSecond };
     }
     return {

@@ -25,7 +25,7 @@ import {
   type TimeSeriesResult,
 } from './core/query.js';
 import { EventIds } from './core/event-ids.js';
-import { TypeRegistry, type TypeState } from './core/type-registry.js';
+import { TypeRegistry } from './core/type-registry.js';
 import {
   DisabledPersistence,
   type Persistence,
@@ -39,6 +39,7 @@ import {
   type NotableQueryInput,
 } from './core/notable.js';
 import type { StorageEstimate } from './core/storage.js';
+import { Listeners } from './core/listeners.js';
 import { MonitorLifecycle } from './monitor-lifecycle.js';
 import { NotableRecorder } from './monitor-notable.js';
 import { resolveOptions, type MonitorOptions, type ResolvedOptions } from './options.js';
@@ -68,11 +69,10 @@ export class ConnectionMonitor extends EventEmitter<MonitorEvents> {
   private readonly types: TypeRegistry;
   private readonly ids: EventIds;
   private readonly knownKinds = new Set<string>();
-  private readonly subscribers = new Set<(event: ConnectionEvent) => void>();
   private readonly persistence: Persistence;
+  private readonly subscribers: Listeners<ConnectionEvent>;
   private readonly reads: MonitorReads;
   private readonly notables: NotableRecorder;
-  private readonly createdAt: number;
   private nextSweepAt = 0;
   /** Reused out-parameter of `checkMetadata` (no allocation per event). */
   private readonly metadataSize: MetadataSize = { bytes: 0 };
@@ -82,9 +82,11 @@ export class ConnectionMonitor extends EventEmitter<MonitorEvents> {
   constructor(options: MonitorOptions = {}) {
     super();
     this.options = resolveOptions(options);
+    this.subscribers = new Listeners((err) =>
+      this.options.logger.warn({ err }, 'connection-monitor: a subscriber threw; ignored'),
+    );
     this.ids = new EventIds(`${this.options.instanceId}:${this.options.bootId}:`);
     this.types = new TypeRegistry({ ...this.options, idOf: this.ids.idOf });
-    this.createdAt = this.options.clock.now();
     const persistence =
       options.persistenceLayer ??
       (this.options.persistence
@@ -106,8 +108,7 @@ export class ConnectionMonitor extends EventEmitter<MonitorEvents> {
       types: this.types,
       persistence,
       options: this.options,
-      createdAt: this.createdAt,
-      ownStats: () => this.getStats(),
+      createdAt: this.options.clock.now(),
       notable: this.notables.log,
     });
     this.lifecycle = new MonitorLifecycle({
@@ -204,7 +205,7 @@ export class ConnectionMonitor extends EventEmitter<MonitorEvents> {
     state.rollups.add(timestamp, kind, isError, durationMs, bucket, now);
     if (now >= this.nextSweepAt) this.sweep(now);
     this.persistence.enqueue(event);
-    if (this.subscribers.size > 0) this.notify(event);
+    if (this.subscribers.size > 0) this.subscribers.notify(event);
     return event;
   }
 
@@ -216,10 +217,8 @@ export class ConnectionMonitor extends EventEmitter<MonitorEvents> {
 
   /** Calls `listener` for every event recorded from now on; returns the unsubscribe function. */
   subscribe(listener: (event: ConnectionEvent) => void): () => void {
-    this.subscribers.add(listener);
-    return () => {
-      this.subscribers.delete(listener);
-    };
+    const remove = this.subscribers.add(listener);
+    return () => void remove();
   }
 
   /**
@@ -230,34 +229,12 @@ export class ConnectionMonitor extends EventEmitter<MonitorEvents> {
   /** This process's own live stats of one type, or null when it recorded none. */
   getStats(type: string): TypeStats | null;
   getStats(type?: string): Record<string, TypeStats> | TypeStats | null {
-    const now = this.options.clock.now();
-    if (type !== undefined) {
-      assertName(type, 'type');
-      const s = this.types.get(type)?.stats;
-      return s === undefined || s.isEmpty ? null : s.snapshot(type, now);
-    }
-    const out: Record<string, TypeStats> = {};
-    for (const t of this.types.names()) {
-      const s = (this.types.get(t) as TypeState).stats;
-      if (!s.isEmpty) out[t] = s.snapshot(t, now);
-    }
-    return out;
+    return type === undefined ? this.reads.ownStats() : this.reads.ownStats(type);
   }
 
   /** Up to `limit` (default 100, at most bufferSize) newest events of `type`, newest first, from memory. */
   getRecentEvents(type: string, limit = 100): ConnectionEvent[] {
-    assertName(type, 'type');
-    if (!Number.isInteger(limit) || limit < 0) {
-      throw new MonitorError(
-        'CM_ERR_INVALID_QUERY',
-        `limit must be a whole number ≥ 0, got ${limit}`,
-        {
-          field: 'limit',
-          value: limit,
-        },
-      );
-    }
-    return this.types.get(type)?.buffer.newest(limit) ?? [];
+    return this.reads.recent(type, limit);
   }
 
   /**
@@ -351,17 +328,7 @@ export class ConnectionMonitor extends EventEmitter<MonitorEvents> {
 
   /** Status of the monitor and its persistence. */
   getStatus(): MonitorStatus {
-    return {
-      instance: this.options.instanceId,
-      state: this.lifecycle.state,
-      createdAt: this.createdAt,
-      uptimeMs: this.options.clock.now() - this.createdAt,
-      types: this.getTypes(),
-      bufferSize: this.options.bufferSize,
-      retentionMs: this.options.retentionMs,
-      memory: this.types.memory(),
-      persistence: this.persistence.status(),
-    };
+    return this.reads.status(this.lifecycle.state);
   }
 
   /** Resolves once everything recorded before the call is persisted; rejects saying why not. */
@@ -372,15 +339,5 @@ export class ConnectionMonitor extends EventEmitter<MonitorEvents> {
   /** Stops accepting events, drains the queue within `closeTimeoutMs`, disconnects. Idempotent. */
   close(): Promise<void> {
     return this.lifecycle.close();
-  }
-
-  private notify(event: ConnectionEvent): void {
-    for (const listener of this.subscribers) {
-      try {
-        listener(event);
-      } catch (err) {
-        this.options.logger.warn({ err }, 'connection-monitor: a subscriber threw; ignored');
-      }
-    }
   }
 }

@@ -21,3 +21,23 @@ export function redactUrl(url: string): string {
   const shown = colon >= 0 ? `${info.slice(0, colon)}:***` : '***';
   return `${url.slice(0, from)}${shown}${url.slice(at)}`;
 }
+
+/**
+ * A function that cuts the password of `url` (as written or percent-decoded) out of any text, for
+ * messages of errors that may quote it (a driver error echoing the URL, a server reply).
+ */
+export function passwordRedactor(url: string): (text: string) => string {
+  let secret = '';
+  try {
+    const u = new URL(url);
+    secret = u.password === '' ? '' : decodeURIComponent(u.password);
+  } catch {
+    // Not a parsable URL: nothing to cut (redactUrl still hides it in the URL itself).
+  }
+  return secret === '' ? (text) => text : (text) => text.split(secret).join('***');
+}
+
+/** The message of any thrown value. */
+export function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

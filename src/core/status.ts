@@ -3,6 +3,7 @@
  * and type-only, so the dashboard reads the same types the library and the service produce.
  */
 import type { PersistenceStatus } from './persistence.js';
+import type { StorageEstimate } from './storage.js';
 
 /** Memory use of the event rings, for `getStatus()`. */
 export interface MemoryStatus {
@@ -45,4 +46,13 @@ export interface ServiceStatus extends MonitorStatus {
     /** True when a token is required. */
     auth: boolean;
   };
+}
+
+/**
+ * Body of `GET /api/status` and of `status` WebSocket answers: {@link ServiceStatus} plus the
+ * Redis memory estimate (`getStorageEstimate()`, measured at most once a minute; null without
+ * Redis). The `stats` push carries {@link ServiceStatus} only.
+ */
+export interface ServiceStatusReport extends ServiceStatus {
+  storage: StorageEstimate | null;
 }

@@ -10,6 +10,7 @@
  * `maxQueueSize` events); a subscriber that reads too slowly is cut off by Redis's own output
  * buffer limit for pub/sub clients.
  */
+import { Listeners } from '../core/listeners.js';
 import { Cluster } from 'ioredis';
 import type { ConnectionEvent } from '../core/event.js';
 import { markInternalClient } from '../core/internal.js';
@@ -25,7 +26,7 @@ const LISTENERS_REFRESH_MS = 10_000;
 export class FleetTail {
   private hasListeners = false;
   private pollTimer: NodeJS.Timeout | undefined;
-  private readonly listeners = new Set<(event: ConnectionEvent) => void>();
+  private readonly listeners: Listeners<ConnectionEvent>;
   private subscriber: MonitorRedis | undefined;
   private refreshTimer: NodeJS.Timeout | undefined;
 
@@ -33,7 +34,11 @@ export class FleetTail {
     private readonly client: MonitorRedis,
     private readonly keys: KeySpace,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.listeners = new Listeners((err) =>
+      logger.warn({ err }, 'connection-monitor: a fleet tail listener threw; ignored'),
+    );
+  }
 
   /** Starts looking for listeners: now, then every `intervalMs` (the heartbeat's; unref'd). */
   start(intervalMs: number): void {
@@ -56,10 +61,10 @@ export class FleetTail {
 
   /** Calls `listener` with every event the fleet writes from now on; returns the unsubscribe. */
   subscribe(listener: (event: ConnectionEvent) => void): () => void {
-    this.listeners.add(listener);
+    const remove = this.listeners.add(listener);
     if (this.listeners.size === 1) void this.open();
     return () => {
-      if (this.listeners.delete(listener) && this.listeners.size === 0) this.shut();
+      if (remove() && this.listeners.size === 0) this.shut();
     };
   }
 
@@ -110,14 +115,6 @@ export class FleetTail {
       return; // not ours
     }
     if (!Array.isArray(events)) return;
-    for (const e of events) {
-      for (const listener of this.listeners) {
-        try {
-          listener(e);
-        } catch (err) {
-          this.logger.warn({ err }, 'connection-monitor: a fleet tail listener threw; ignored');
-        }
-      }
-    }
+    for (const e of events) this.listeners.notify(e);
   }
 }

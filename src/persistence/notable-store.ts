@@ -49,8 +49,16 @@ export class NotableStore {
     void this.write();
   }
 
-  /** Writes what waits; resolves when done or failed (they stay waiting). Never rejects. */
+  /**
+   * Writes what waits, including what arrived while a write was in flight (one more write after
+   * it); resolves when done or failed (they stay waiting). Never rejects.
+   */
   write(): Promise<void> {
+    const inFlight = this.writing;
+    return inFlight === undefined ? this.startWrite() : inFlight.then(() => this.startWrite());
+  }
+
+  private startWrite(): Promise<void> {
     if (this.waiting.length === 0 || this.client.status !== 'ready') return Promise.resolve();
     this.writing ??= this.writeWaiting().finally(() => {
       this.writing = undefined;

@@ -1,34 +1,26 @@
 import type { Clock } from '../core/clock.js';
 import type { ConnectionEvent } from '../core/event.js';
 import type { NotableEvent, NotableQuery } from '../core/notable.js';
-import {
-  firstErrorNotable,
-  type Persistence,
-  type PersistenceHooks,
-  type PersistenceStatus,
-} from '../core/persistence.js';
+import type { Persistence, PersistenceHooks, PersistenceStatus } from '../core/persistence.js';
 import type { NormalizedHistoryQuery } from '../core/query.js';
 import type { Resolution } from '../core/time-series.js';
-import { redactUrl } from '../core/redact.js';
+import { errorText, passwordRedactor, redactUrl } from '../core/redact.js';
 import type { Logger } from '../logger.js';
 import { BatchWriter } from './batch-writer.js';
 import { ShardBreakers } from './breaker.js';
 import { createRedisClient, type MonitorRedis, type RedisConnectionOptions } from './client.js';
-import type { EncodedBatch } from './codec.js';
-import { classifyFailure, type Failure } from './failures.js';
 import { KeySpace } from './keys.js';
 import { ProblemLog } from './problems.js';
 import { RedisReader } from './reader.js';
 import { FleetTail } from './fleet-tail.js';
 import { InstanceRegistry } from './instance-registry.js';
-import type { BatchSink } from './shard-calls.js';
-import { clientOfShard, DEFAULT_SHARD, shardOfKey } from './shards.js';
+import { DEFAULT_SHARD, shardOfKey } from './shards.js';
+import { RedisBatchSink } from './batch-sink.js';
 import { TypeRegistration } from './type-registration.js';
 import { Recovery } from './recovery.js';
 import { NotableStore } from './notable-store.js';
 import { RedisReads } from './redis-reads.js';
 import { StorageMeter } from './storage-meter.js';
-import { WRITE_FLAGS, writeBatchArgs, type WriteSettings } from './write-script.js';
 
 /** What Redis persistence needs (the monitor passes these from its resolved options). */
 export interface RedisPersistenceOptions extends RedisConnectionOptions {
@@ -71,7 +63,7 @@ export interface RedisPersistenceOptions extends RedisConnectionOptions {
  * not be recovered then), history and rollup reads. A type whose data is corrupt, or whose shard
  * is down, fails alone: see the "Failure model" in docs/redis-schema.md.
  */
-export class RedisPersistence implements Persistence, BatchSink {
+export class RedisPersistence implements Persistence {
   private readonly client: MonitorRedis;
   private readonly keys: KeySpace;
   private readonly reader: RedisReader;
@@ -79,13 +71,13 @@ export class RedisPersistence implements Persistence, BatchSink {
   private readonly writer: BatchWriter;
   private readonly problems: ProblemLog;
   private readonly recovery: Recovery;
-  private readonly secret: string;
+  private readonly sanitize: (text: string) => string;
+  private readonly sink: RedisBatchSink;
   private readonly registration: TypeRegistration;
   private readonly registry: InstanceRegistry;
   private readonly tail: FleetTail;
   private readonly notables: NotableStore;
   private readonly reads: RedisReads;
-  private readonly settings: WriteSettings;
   private hooks: PersistenceHooks | undefined;
   private closing: Promise<void> | undefined;
 
@@ -96,7 +88,7 @@ export class RedisPersistence implements Persistence, BatchSink {
     this.client = client ?? createRedisClient(options);
     this.keys = new KeySpace(options.keyPrefix, options.clusterNodes !== undefined);
     this.reader = new RedisReader(this.client, this.keys);
-    this.secret = safePassword(options.redisUrl);
+    this.sanitize = passwordRedactor(options.redisUrl);
     this.problems = new ProblemLog(options.clock, options.logger);
     this.registration = new TypeRegistration(
       this.client,
@@ -127,19 +119,13 @@ export class RedisPersistence implements Persistence, BatchSink {
       storage: new StorageMeter(this.client, this.keys, options),
       maxTypes: options.maxTypes,
       isClosing: () => this.closing !== undefined,
-      isShardClosed: (type) => this.breakers.get(this.shardOf(type)).state === 'closed',
+      isShardClosed: (type) => this.breakers.get(this.sink.shardOf(type)).state === 'closed',
       readFailed: (err) =>
         options.logger.warn(
           { err: this.sanitize(errorText(err)) },
           'connection-monitor: Redis read failed; answering from memory',
         ),
     });
-    this.settings = {
-      retentionMs: options.retentionMs,
-      hourlyRetentionMs: options.hourlyRetentionMs,
-      dailyRetentionMs: options.dailyRetentionMs,
-      quietMs: options.quietPeriodMs,
-    };
     this.breakers = new ShardBreakers({
       failures: options.breakerFailures,
       resetMs: options.breakerResetMs,
@@ -148,7 +134,25 @@ export class RedisPersistence implements Persistence, BatchSink {
         this.hooks?.emit('circuit', state);
       },
     });
-    this.writer = new BatchWriter(options, this, this.breakers);
+    this.sink = new RedisBatchSink({
+      client: this.client,
+      keys: this.keys,
+      recovery: this.recovery,
+      registration: this.registration,
+      tail: this.tail,
+      settings: {
+        retentionMs: options.retentionMs,
+        hourlyRetentionMs: options.hourlyRetentionMs,
+        dailyRetentionMs: options.dailyRetentionMs,
+        quietMs: options.quietPeriodMs,
+      },
+      instanceId: options.instanceId,
+      quietPeriodMs: options.quietPeriodMs,
+      clock: options.clock,
+      redact: this.sanitize,
+      hooks: () => this.hooks,
+    });
+    this.writer = new BatchWriter(options, this.sink, this.breakers);
     this.writer.on('flushed', (info) => {
       this.hooks?.emit('flushed', info);
       // Redis answers again: notable events that waited for it go now.
@@ -299,107 +303,5 @@ export class RedisPersistence implements Persistence, BatchSink {
   /** The fleet live tail (Redis pub/sub; see `fleet-tail.ts`). */
   subscribeFleet(listener: (event: ConnectionEvent) => void): () => void {
     return this.tail.subscribe(listener);
-  }
-
-  /** The shard of a type's keys: `redis`, or the cluster master serving its slot. */
-  shardOf(type: string): string {
-    return shardOfKey(this.client, this.keys.forType(type).events);
-  }
-
-  /** The half-open probe of a shard: the types set recovered when still owed, then a PING. */
-  async probe(shard: string): Promise<void> {
-    try {
-      if (shard === shardOfKey(this.client, this.keys.types)) await this.recovery.all();
-      await clientOfShard(this.client, shard).ping();
-    } catch (err) {
-      throw this.safeError(err);
-    }
-  }
-
-  /**
-   * Writes one shard's batches: each type recovered first when it is not yet, then one script
-   * call per batch (one round trip). One entry per batch: null when written, else why not.
-   */
-  async write(shard: string, batches: readonly EncodedBatch[]): Promise<(Failure | null)[]> {
-    if (!this.recovery.isComplete) this.recovery.all().catch(() => undefined);
-    const types = new Set(batches.map((b) => b.type));
-    let blocked: Map<string, Failure>;
-    try {
-      blocked = await this.recovery.ensure(types);
-    } catch (err) {
-      throw this.safeError(err);
-    }
-    const now = this.options.clock.now();
-    const calls = batches.map((b) => {
-      const failure = blocked.get(b.type);
-      if (failure !== undefined) return Promise.reject(failure);
-      return this.client
-        .cmWriteBatch(
-          ...writeBatchArgs(
-            this.keys.forType(b.type),
-            this.options.instanceId,
-            b,
-            now,
-            this.settings,
-          ),
-        )
-        .then((flags) => {
-          // The batch holds the type's first error after a quiet period (fleet-wide).
-          if ((flags & WRITE_FLAGS.firstError) !== 0 && b.firstErrorAt !== undefined) {
-            this.hooks?.notable(
-              firstErrorNotable(b.type, b.firstErrorAt, this.options.quietPeriodMs),
-            );
-          }
-          return flags;
-        });
-    });
-    const results = await Promise.allSettled(calls);
-    const written: string[] = [];
-    results.forEach((r, i) => {
-      const pairs = batches[i]?.pairs ?? [];
-      if (r.status === 'fulfilled')
-        for (let j = 1; j < pairs.length; j += 2) written.push(pairs[j] as string);
-    });
-    this.tail.publish(written);
-    const outcomes = results.map((r) => {
-      if (r.status === 'fulfilled') return null;
-      const f: Failure = isFailure(r.reason) ? r.reason : classifyFailure(r.reason);
-      return { ...f, reason: this.sanitize(f.reason) };
-    });
-    this.registration.register(types, now, {
-      // Types whose keys the script created: new ones, or ones whose data Redis lost.
-      created: batches.flatMap((b, i) => {
-        const r = results[i];
-        return r?.status === 'fulfilled' && (r.value & WRITE_FLAGS.newKeys) !== 0 ? [b.type] : [];
-      }),
-      hadConnectionFailure: outcomes.some((f) => f?.isConnection === true),
-    });
-    return outcomes;
-  }
-
-  /** An error whose message is safe to show (the password cut out). */
-  private safeError(err: unknown): Error {
-    return new Error(this.sanitize(errorText(err)));
-  }
-
-  private sanitize(message: string): string {
-    return this.secret === '' ? message : message.split(this.secret).join('***');
-  }
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-function isFailure(value: unknown): value is Failure {
-  return typeof value === 'object' && value !== null && 'isConnection' in value;
-}
-
-function safePassword(url: string): string {
-  try {
-    const u = new URL(url);
-    return u.password === '' ? '' : decodeURIComponent(u.password);
-  } catch {
-    return '';
   }
 }

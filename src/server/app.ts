@@ -10,7 +10,7 @@ import Fastify, {
 } from 'fastify';
 import { MonitorError } from '../core/errors.js';
 import { markInternalClient } from '../core/internal.js';
-import type { ServiceStatus } from '../core/status.js';
+import type { ServiceStatus, ServiceStatusReport } from '../core/status.js';
 import type { ConnectionMonitor } from '../monitor.js';
 import { TokenAuth, redactTokenInUrl, urlPath } from './auth.js';
 import { registerDashboard } from './dashboard.js';
@@ -110,11 +110,18 @@ export function createMonitoringServer(
       auth: resolved.token !== undefined,
     },
   });
+  // The storage estimate is a Redis read (cached a minute by the monitor), so only `/api/status`
+  // and `status` answers carry it, not the `stats` push.
+  const statusReport = async (): Promise<ServiceStatusReport> => {
+    const storage = await monitor.getStorageEstimate();
+    return { ...status(), storage };
+  };
   const hub = new WsHub(monitor, {
     limits,
     queryLimits,
     statsIntervalMs: resolved.statsIntervalMs,
     status,
+    statusReport,
     logger: app.log,
   });
   const registry = createMetricsRegistry(
@@ -195,7 +202,7 @@ export function createMonitoringServer(
     batchEvents: limits.batchEvents,
     queryLimits,
     registry,
-    status,
+    statusReport,
     onRejected: (n) => {
       rejectedTotal += n;
     },

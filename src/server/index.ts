@@ -4,7 +4,7 @@
  * `import 'connection-monitor'` does not load any of it.
  */
 export { createMonitoringServer, type MonitoringServer } from './app.js';
-export type { ServiceStatus } from '../core/status.js';
+export type { ServiceStatus, ServiceStatusReport } from '../core/status.js';
 export {
   DEFAULT_LIMITS,
   isLoopbackHost,

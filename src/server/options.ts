@@ -33,9 +33,20 @@ export interface ServerLimits {
   wsSlowConsumerMs?: number;
   /** Most open WebSocket connections; more are closed at once with 1013. Default 256. */
   wsConnections?: number;
-  /** Most points one time-series answer may have ((to − from) / bucket). Default 2,000. */
+  /**
+   * Most points one time-series answer may have ((to − from) / bucket); more is a 400 naming
+   * `bucket`. Default 2,000, which every bucket fits at the default retentions (1m over 24 h:
+   * 1,441; 1h over 30 days: 721; 1d over 365 days: 366); a longer configured retention can
+   * exceed it for small buckets, and then the query needs a larger bucket or a shorter range.
+   */
   seriesPoints?: number;
-  /** Longest `from`…`to` span of a query, ms (after clipping to retention). Default 7 days. */
+  /**
+   * Longest `from`…`to` span of a history query (`/api/events`, `historical`), ms, after
+   * clipping to retention; more is a 400 naming `from`. Default 7 days. Time series are not
+   * bounded by it: their range is clipped to the retention of the resolution they read (minutes:
+   * `retentionMs`, hours: `hourlyRetentionMs`, days: `dailyRetentionMs`) and their size bounded
+   * by `seriesPoints`.
+   */
   rangeMs?: number;
   /** Events per second one client may post to `POST /api/events` (token bucket). Default 10,000. */
   ingestEventsPerSecond?: number;

@@ -3,13 +3,20 @@ import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import { MonitorError } from '../core/errors.js';
 import type { QueryLimits } from '../core/query.js';
-import type { ServiceStatus } from '../core/status.js';
+import type { ServiceStatusReport } from '../core/status.js';
 import type { ConnectionMonitor } from '../monitor.js';
 import { httpErrorBody, toWireError } from './errors.js';
 import type { IngestRateLimit } from './ingest-rate-limit.js';
 import { ingestEvents } from './ingest.js';
 import { clientKey } from './request-rate-limit.js';
-import { eventsQuery, ingestBody, statsQuery, timeseriesQuery } from './schemas.js';
+import {
+  eventsQuery,
+  ingestBody,
+  instancesQuery,
+  notableQuery,
+  statsQuery,
+  timeseriesQuery,
+} from './schemas.js';
 import type { ZodTypeProvider } from './validation.js';
 
 /** What the routes need besides the monitor. */
@@ -20,8 +27,8 @@ export interface RouteDeps {
   /** Limits of every history and time-series query. */
   readonly queryLimits: QueryLimits;
   readonly registry: Registry;
-  /** The body of `GET /api/status`. */
-  readonly status: () => ServiceStatus;
+  /** The body of `GET /api/status` (with the storage estimate). */
+  readonly statusReport: () => Promise<ServiceStatusReport>;
   /** Called with the number of events rejected by one ingestion request. */
   readonly onRejected: (count: number) => void;
   /** The per-client ingestion budget, in events. */
@@ -44,10 +51,15 @@ export function registerRoutes(root: FastifyInstance, deps: RouteDeps): void {
 
   app.get('/healthz', async () => ({ status: 'ok' }));
 
-  app.get('/api/status', async () => deps.status());
+  app.get('/api/status', async () => deps.statusReport());
+
+  app.get('/api/instances', { schema: { querystring: instancesQuery } }, async () => ({
+    instances: await monitor.getInstances(),
+  }));
 
   app.get('/api/stats', { schema: { querystring: statsQuery } }, async (req) => {
-    const { type } = req.query;
+    const { type, scope } = req.query;
+    if (scope === 'fleet') return monitor.getFleetStats(type);
     if (type === undefined) return monitor.getStats();
     const stats = monitor.getStats(type);
     if (stats === null) {
@@ -64,8 +76,13 @@ export function registerRoutes(root: FastifyInstance, deps: RouteDeps): void {
   });
 
   app.get('/api/timeseries', { schema: { querystring: timeseriesQuery } }, async (req) => {
-    const { type, from, to, bucket } = req.query;
-    return monitor.getTimeSeriesData({ type, from, to, bucketMs: bucket }, queryLimits);
+    const { type, from, to, bucket, instance } = req.query;
+    return monitor.getTimeSeriesData({ type, from, to, bucketMs: bucket, instance }, queryLimits);
+  });
+
+  app.get('/api/notable', { schema: { querystring: notableQuery } }, async (req) => {
+    const { token: _token, ...query } = req.query;
+    return monitor.getNotableEvents(query);
   });
 
   app.post('/api/events', { schema: { body: ingestBody } }, async (req, reply) => {

@@ -17,9 +17,35 @@ const flag = z
   .transform((v) => v === 'true' || v === '1')
   .optional();
 const token = z.string().optional();
+// An instance id: shape only; the monitor's query parser checks the id rule and names `instance`.
+const instance = z.string().max(128).optional();
 
-/** `GET /api/stats` query. The name rule is checked here: stats have no query parser of their own. */
-export const statsQuery = z.strictObject({ token, type: nameSchema.optional() });
+/** Scopes of `GET /api/stats`: this process (the default) or the whole fleet. */
+export const STATS_SCOPES = ['instance', 'fleet'] as const;
+
+/**
+ * `GET /api/stats` query. The name rule is checked here: stats have no query parser of their own;
+ * `scope` likewise.
+ */
+export const statsQuery = z.strictObject({
+  token,
+  type: nameSchema.optional(),
+  scope: z
+    .enum(STATS_SCOPES, { error: `must be ${STATS_SCOPES.join(' or ')}` })
+    .default('instance'),
+});
+
+/** `GET /api/instances` query. */
+export const instancesQuery = z.strictObject({ token });
+
+/** `GET /api/notable` query. */
+export const notableQuery = z.strictObject({
+  token,
+  from: time,
+  to: time,
+  type: name.optional(),
+  limit: z.string().max(16).optional(),
+});
 
 /** `GET /api/events` query. */
 export const eventsQuery = z.strictObject({
@@ -35,6 +61,7 @@ export const eventsQuery = z.strictObject({
   before: z.string().max(256).optional(),
   kind: name.optional(),
   errorsOnly: flag,
+  instance,
 });
 
 /** `GET /api/timeseries` query. */
@@ -44,6 +71,7 @@ export const timeseriesQuery = z.strictObject({
   from: time,
   to: time,
   bucket: z.string().max(16).optional(),
+  instance,
 });
 
 /**

@@ -1,25 +1,25 @@
 /**
  * The `/ws` endpoint: accepts connections (up to `wsConnections`), rate-limits and decodes each
- * client message (`ws-protocol.ts`), answers `historical`, `time_series` and `status` requests,
- * hands `subscribe` / `unsubscribe` to the fan-out (`ws-fan-out.ts`), and pings to find dead
- * connections.
+ * client message (`ws-protocol.ts`), bounds the requests in flight per connection, has each
+ * message answered (`ws-requests.ts`; subscriptions in `ws-subscriptions.ts`), and pings to find
+ * dead connections.
  */
 import type { Socket } from 'node:net';
 import type { RawData, WebSocket } from 'ws';
 import { MonitorError } from '../core/errors.js';
-import type { ServiceStatus } from '../core/status.js';
+import type { ServiceStatus, ServiceStatusReport } from '../core/status.js';
 import type { Logger } from '../logger.js';
 import type { ConnectionMonitor } from '../monitor.js';
 import type { ResolvedServerOptions } from './options.js';
 import { WsConnection } from './ws-connection.js';
-import { EventFanOut } from './ws-fan-out.js';
 import {
   WS_CLOSE_GOING_AWAY,
   WS_CLOSE_POLICY,
   WS_CLOSE_TRY_AGAIN,
   decodeMessage,
-  type ClientMessage,
 } from './ws-protocol.js';
+import { WsRequests } from './ws-requests.js';
+import { WsSubscriptions } from './ws-subscriptions.js';
 
 /** Requests one connection may have running at once. */
 const MAX_IN_FLIGHT = 16;
@@ -32,23 +32,31 @@ export interface WsHubOptions {
   /** Limits of every history and time-series query. */
   readonly queryLimits: ResolvedServerOptions['queryLimits'];
   readonly statsIntervalMs: number;
-  /** The body of `/api/status` (also sent in `status` and `stats` messages). */
+  /** This process's service status, sent in `stats` messages. */
   readonly status: () => ServiceStatus;
+  /** The body of `/api/status` (with the storage estimate), sent in `status` answers. */
+  readonly statusReport: () => Promise<ServiceStatusReport>;
   readonly logger: Logger;
 }
 
 /** Serves every WebSocket connection of one server. */
 export class WsHub {
   private readonly connections = new Set<WsConnection>();
-  private readonly fanOut: EventFanOut;
+  private readonly subscriptions: WsSubscriptions;
+  private readonly requests: WsRequests;
   private pingTimer: NodeJS.Timeout | undefined;
   private isClosed = false;
 
   constructor(
-    private readonly monitor: ConnectionMonitor,
+    monitor: ConnectionMonitor,
     private readonly options: WsHubOptions,
   ) {
-    this.fanOut = new EventFanOut(monitor, options);
+    this.subscriptions = new WsSubscriptions(monitor, options);
+    this.requests = new WsRequests(monitor, {
+      queryLimits: options.queryLimits,
+      statusReport: options.statusReport,
+      subscriptions: this.subscriptions,
+    });
   }
 
   /** Open connections. */
@@ -58,12 +66,12 @@ export class WsHub {
 
   /** Connections with an active subscription. */
   get subscriberCount(): number {
-    return this.fanOut.subscriberCount;
+    return this.subscriptions.subscriberCount;
   }
 
   /** Event messages not sent to subscribers (throttled, slow or overflow), since start. */
   get droppedMessages(): number {
-    return this.fanOut.droppedMessages;
+    return this.subscriptions.droppedMessages;
   }
 
   /**
@@ -85,7 +93,7 @@ export class WsHub {
     socket.on('error', (err) => this.options.logger.debug({ err }, 'websocket error'));
     socket.on('close', () => {
       this.connections.delete(connection);
-      this.fanOut.unsubscribe(connection);
+      this.subscriptions.unsubscribe(connection);
       if (this.connections.size === 0) {
         clearInterval(this.pingTimer);
         this.pingTimer = undefined;
@@ -97,7 +105,7 @@ export class WsHub {
   close(): void {
     this.isClosed = true;
     for (const c of this.connections) c.close(WS_CLOSE_GOING_AWAY, 'server shutting down');
-    this.fanOut.close();
+    this.subscriptions.close();
     clearInterval(this.pingTimer);
     this.pingTimer = undefined;
   }
@@ -133,64 +141,12 @@ export class WsHub {
       return;
     }
     c.inFlight++;
-    this.answer(c, m)
+    this.requests
+      .answer(c, m)
       .catch((err: unknown) => c.sendError(m.id, err, logger))
       .finally(() => {
         c.inFlight--;
       });
-  }
-
-  /** Answers one message; a thrown error is answered as an `error` message by the caller. */
-  private async answer(c: WsConnection, m: ClientMessage): Promise<void> {
-    const { queryLimits } = this.options;
-    switch (m.type) {
-      case 'historical': {
-        const { type, id, connectionType, from, to, limit, before, kind, errorsOnly } = m;
-        const page = await this.monitor.getHistoricalData(
-          {
-            type: connectionType,
-            from: from ?? undefined,
-            to: to ?? undefined,
-            // A digit string is accepted by the monitor's parser, which names any other string.
-            limit: limit as number | undefined,
-            before,
-            kind,
-            errorsOnly,
-          },
-          queryLimits,
-        );
-        c.send(JSON.stringify({ type, id, ...page }));
-        return;
-      }
-      case 'time_series': {
-        const { type, id, connectionType, from, to, bucket } = m;
-        const series = await this.monitor.getTimeSeriesData(
-          {
-            type: connectionType ?? undefined,
-            from: from ?? undefined,
-            to: to ?? undefined,
-            bucketMs: bucket ?? undefined,
-          },
-          queryLimits,
-        );
-        c.send(JSON.stringify({ type, id, ...series }));
-        return;
-      }
-      case 'status':
-        c.send(JSON.stringify({ type: m.type, id: m.id, status: this.options.status() }));
-        return;
-      case 'subscribe': {
-        const types = m.types ?? null;
-        this.fanOut.subscribe(c, types === null ? null : new Set(types), performance.now());
-        c.send(JSON.stringify({ type: m.type, id: m.id, ok: true }));
-        this.fanOut.sendStatsNow(c);
-        return;
-      }
-      case 'unsubscribe':
-        this.fanOut.unsubscribe(c);
-        c.send(JSON.stringify({ type: m.type, id: m.id, ok: true }));
-        return;
-    }
   }
 
   private ping(): void {

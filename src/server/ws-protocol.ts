@@ -32,6 +32,14 @@ const time = z
   .union([z.number(), z.string().max(64)])
   .nullable()
   .optional();
+// Likewise an instance id: its rule is the monitor's (`instance` named in the error).
+const instance = z.string().max(128).nullable().optional();
+const limit = z.union([z.number(), z.string().max(16)]).optional();
+
+/** Scopes of a subscription: this process's events and stats, or the whole fleet's. */
+export const SUBSCRIBE_SCOPES = ['instance', 'fleet'] as const;
+/** The scope of a subscription. */
+export type SubscribeScope = (typeof SUBSCRIBE_SCOPES)[number];
 
 const historical = z.object({
   type: z.literal('historical'),
@@ -39,10 +47,11 @@ const historical = z.object({
   connectionType: queryName,
   from: time,
   to: time,
-  limit: z.union([z.number(), z.string().max(16)]).optional(),
+  limit,
   before: z.string().max(256).nullable().optional(),
   kind: queryName.optional(),
   errorsOnly: z.boolean().optional(),
+  instance,
 });
 const timeSeries = z.object({
   type: z.literal('time_series'),
@@ -54,19 +63,41 @@ const timeSeries = z.object({
     .union([z.number(), z.string().max(16)])
     .nullable()
     .optional(),
+  instance,
 });
 const status = z.object({ type: z.literal('status'), id: messageId });
+const instances = z.object({ type: z.literal('instances'), id: messageId });
+const notable = z.object({
+  type: z.literal('notable'),
+  id: messageId,
+  connectionType: queryName.nullable().optional(),
+  from: time,
+  to: time,
+  limit,
+});
 const subscribe = z.object({
   type: z.literal('subscribe'),
   id: messageId,
   types: z.array(nameSchema).max(MAX_SUBSCRIBE_TYPES).nullable().optional(),
+  scope: z
+    .enum(SUBSCRIBE_SCOPES, { error: `must be ${SUBSCRIBE_SCOPES.join(' or ')}` })
+    .default('instance'),
+  notable: z.boolean({ error: 'must be true or false' }).default(true),
 });
 const unsubscribe = z.object({ type: z.literal('unsubscribe'), id: messageId });
 
-const OPTIONS = [historical, timeSeries, status, subscribe, unsubscribe] as const;
+const OPTIONS = [
+  historical,
+  timeSeries,
+  status,
+  instances,
+  notable,
+  subscribe,
+  unsubscribe,
+] as const;
 const KNOWN_TYPES = OPTIONS.map((o) => o.shape.type.value);
 
-/** `historical, time_series, status, subscribe or unsubscribe`. */
+/** `historical, time_series, status, instances, notable, subscribe or unsubscribe`. */
 const KNOWN_TYPES_TEXT = `${KNOWN_TYPES.slice(0, -1).join(', ')} or ${KNOWN_TYPES.at(-1)}`;
 
 /** Every client message, by `type`; anything else is answered with the list of known types. */

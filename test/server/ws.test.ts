@@ -328,7 +328,7 @@ describe('WebSocket bad input', () => {
       const unknown = await c.request({ type: 'historicals' });
       expect(unknown).toMatchObject({ type: 'error', code: 'CM_ERR_BAD_REQUEST', field: 'type' });
       expect(unknown.message).toBe(
-        'unknown message type "historicals": expected historical, time_series, status, subscribe or unsubscribe',
+        'unknown message type "historicals": expected historical, time_series, status, instances, notable, subscribe or unsubscribe',
       );
       const before = c.messages.length;
       c.send('[{"type":"status"}]');
