@@ -1,6 +1,9 @@
 /** Timer-paced recording for benchmarks with many producers: an idle producer costs no CPU. */
 import type { ConnectionMonitor } from '../src/monitor.js';
 
+/** Six connection types; in a 3-master cluster their hash tags' slots put two on each master. */
+export const BENCH_TYPES = ['redis', 'kimi', 'websocket', 'openai', 'glm', 'smtp'] as const;
+
 /**
  * The pacing timer's period, ms: each tick records the events due by then. Not shorter: on the
  * 2-core CI machine every timer wake-up costs ~0.4 ms of CPU, and 8 producers waking 100 times a

@@ -9,40 +9,29 @@
  * counted inside it), per 1,000 events. Ratio: cost per 1,000 events against N = 1 in the same
  * run. N = 8 runs again with a 10,000-event queue (stalls of a busy machine vs what Redis cannot
  * take). Projection, from the last run that persisted what it was offered (same N): events/s
- * and instances at 1,000 (and 100) events/s one shard carries at 50 % of a core.
+ * and instances at 1,000 (and 100) events/s one shard carries at 50 % of a core. The heartbeat's
+ * own cost is `fleet-heartbeat.ts`.
  *
- * Then the heartbeat's cost at default settings: one idle monitor beating every 20 ms (its cost
- * per beat: TIME, a MULTI of four commands, the tail's EXISTS), against one writer at 1,000
- * events/s on defaults (its write script's time per event), 3 interleaved rounds of each, median;
- * the heartbeat's share of the writer's Redis time at a 5 s heartbeat (target ≤ 1 %).
- *
- * Bounded: 8 producer processes at most, 10 runs of 6 s, 6 rounds of 3–4 s for the heartbeat.
+ * Bounded: 8 producer processes at most, 10 runs of 6 s (~100 s in all).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { loadavg } from 'node:os';
 import { Cluster, Redis } from 'ioredis';
-import { ConnectionMonitor } from '../src/monitor.js';
-import { silentLogger } from '../src/logger.js';
 import { KeySpace } from '../src/persistence/keys.js';
 import type { FleetProducerStart } from './_fleet-producer.js';
-import { recordPaced } from './_paced.js';
+import { BENCH_TYPES } from './_paced.js';
+import { cost, loadAverage, measureIdle, sample, type Sample, type Shard } from './_redis-cost.js';
 import { startCluster, startRedis } from './_redis.js';
-import { median, printTable } from './_util.js';
+import { printTable } from './_util.js';
 
 /** Events per second each producer records. */
 const RATE = 1_000;
 const SECONDS = 6;
 const COUNTS = [1, 2, 4, 8];
-/** Two types per master of a 3-master cluster (their hash tags' slots). */
-const TYPES = ['redis', 'kimi', 'websocket', 'openai', 'glm', 'smtp'];
-/** Commands the monitor sends itself during a run; the others it sends only inside them. */
-const TOP_LEVEL = new Set(['evalsha', 'eval', 'multi', 'exec', 'time', 'exists', 'publish']);
+const TYPES = [...BENCH_TYPES];
 /** The target CPU of a shard for the projection (headroom for bursts and reads). */
 const SHARD_TARGET = 0.5;
-const DEFAULT_HEARTBEAT_MS = 5_000;
 /** The producers' queue in the extra run of the largest fleet. */
 const BIG_QUEUE = 10_000;
 
@@ -85,57 +74,6 @@ class Producer {
     await exited;
     clearTimeout(timer);
   }
-}
-
-/** CPU seconds and top-level command time of one Redis, now. */
-interface Sample {
-  cpuS: number;
-  commandUsec: number;
-  calls: Record<string, { calls: number; usec: number }>;
-  at: number;
-}
-
-async function sample(client: Redis): Promise<Sample> {
-  const text = await client.info('cpu', 'commandstats');
-  const num = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(text)?.[1]);
-  const calls: Sample['calls'] = {};
-  let commandUsec = 0;
-  for (const m of text.matchAll(/^cmdstat_([a-z|]+):calls=(\d+),usec=(\d+)/gm)) {
-    const name = m[1] as string;
-    calls[name] = { calls: Number(m[2]), usec: Number(m[3]) };
-    if (TOP_LEVEL.has(name)) commandUsec += Number(m[3]);
-  }
-  return { cpuS: num('used_cpu_user') + num('used_cpu_sys'), commandUsec, calls, at: Date.now() };
-}
-
-/** A shard: its name and a direct connection (INFO, CONFIG RESETSTAT). */
-interface Shard {
-  name: string;
-  port: number;
-  client: Redis;
-  /** CPU seconds per second with no monitor connected. */
-  idleCpu: number;
-}
-
-/** Measures each shard's idle CPU over `ms`. */
-async function measureIdle(shards: Shard[], ms: number): Promise<void> {
-  const before = await Promise.all(shards.map((s) => sample(s.client)));
-  await sleep(ms);
-  const after = await Promise.all(shards.map((s) => sample(s.client)));
-  shards.forEach((s, i) => {
-    const b = before[i] as Sample;
-    const a = after[i] as Sample;
-    s.idleCpu = Math.max(0, (a.cpuS - b.cpuS) / ((a.at - b.at) / 1000));
-  });
-}
-
-/** Cost of a window on one shard: CPU ms (idle removed) and top-level command ms. */
-function cost(shard: Shard, before: Sample, after: Sample): { cpuMs: number; commandMs: number } {
-  const seconds = (after.at - before.at) / 1000;
-  return {
-    cpuMs: Math.max(0, (after.cpuS - before.cpuS - shard.idleCpu * seconds) * 1000),
-    commandMs: (after.commandUsec - before.commandUsec) / 1000,
-  };
 }
 
 interface Target {
@@ -265,11 +203,7 @@ function report(target: Target, results: RunResult[]): { cpuMsPer1k: number; run
 
 // --- The fleet runs -----------------------------------------------------------------------------
 
-const load = () =>
-  loadavg()
-    .map((l) => l.toFixed(1))
-    .join(' ');
-console.log(`load average at start: ${load()} (2 cores)`);
+console.log(`load average at start: ${loadAverage()} (2 cores)`);
 const producers = Array.from({ length: Math.max(...COUNTS) }, () => new Producer());
 const projections: Record<string, string | number>[] = [];
 let baseCpuMsPer1k: number | undefined;
@@ -344,99 +278,7 @@ try {
 } finally {
   await Promise.all(producers.map((p) => p.exit()));
   await cluster.stop();
+  await redis.stop();
 }
 
-// --- The heartbeat's cost at default settings -------------------------------------------------
-
-{
-  const client = new Redis(redis.url);
-  const shard: Shard = { name: 'redis', port: redis.port, client, idleCpu: 0 };
-  await measureIdle([shard], 2_000);
-
-  // The writer: one monitor on defaults (heartbeat 5 s) at RATE for 4 s per round.
-  const writer = new ConnectionMonitor({
-    redisUrl: redis.url,
-    keyPrefix: 'bench_writer',
-    instanceId: 'bench-writer',
-    logger: silentLogger,
-  });
-  await writer.start();
-  const beatCpu: number[] = [];
-  const beatCmd: number[] = [];
-  const eventCpu: number[] = [];
-  const eventScript: number[] = [];
-  let beats = 0;
-  let written = 0;
-  for (let round = 0; round < 3; round++) {
-    // Rounds interleave, so the machine's noise hits both measures alike.
-    // Cost per beat: an idle monitor beating every 20 ms for 3 s, with as many types in its
-    // snapshot as the writer's (one event each, written before the window).
-    const idle = new ConnectionMonitor({
-      redisUrl: redis.url,
-      keyPrefix: 'bench_heartbeat',
-      instanceId: 'bench-heartbeat',
-      heartbeatMs: 20,
-      logger: silentLogger,
-    });
-    await idle.start();
-    for (const type of TYPES) idle.recordEvent(type, { kind: 'response', durationMs: 1 });
-    await idle.flush();
-    await client.config('RESETSTAT');
-    let before = await sample(client);
-    await sleep(3_000);
-    let after = await sample(client);
-    await idle.close();
-    const n = after.calls.time?.calls ?? 0;
-    const c = cost(shard, before, after);
-    beats += n;
-    beatCpu.push((c.cpuMs * 1000) / n);
-    beatCmd.push((c.commandMs * 1000) / n);
-
-    // The writer's script time and CPU per event; its own beats (every 5 s) taken out of the CPU.
-    await client.config('RESETSTAT');
-    before = await sample(client);
-    const persistedBefore = writer.getStatus().persistence.persisted;
-    await recordPaced(writer, TYPES, RATE, 4);
-    await writer.flush();
-    after = await sample(client);
-    const persisted = writer.getStatus().persistence.persisted - persistedBefore;
-    written += persisted;
-    const script = (after.calls.evalsha?.usec ?? 0) + (after.calls.eval?.usec ?? 0);
-    const writerBeats = after.calls.time?.calls ?? 0;
-    eventScript.push(script / persisted);
-    eventCpu.push(
-      (cost(shard, before, after).cpuMs * 1000 - writerBeats * (beatCpu.at(-1) as number)) /
-        persisted,
-    );
-  }
-  await writer.close();
-  const beatCpuUs = median(beatCpu);
-  const beatCmdUs = median(beatCmd);
-  const writerCpuUs = median(eventCpu);
-  const scriptUs = median(eventScript);
-  const share = (beatUs: number, perEventUs: number, rate: number) =>
-    beatUs / (DEFAULT_HEARTBEAT_MS / 1000) / (rate * perEventUs);
-  const atOnePercent = (beatUs: number, perEventUs: number) =>
-    beatUs / (DEFAULT_HEARTBEAT_MS / 1000) / (0.01 * perEventUs);
-  console.log(
-    `\nHeartbeat cost (${beats} beats measured, writer ${written.toLocaleString('en-US')} events at ${RATE.toLocaleString('en-US')}/s on defaults; 3 interleaved rounds, median):`,
-  );
-  printTable(
-    (
-      [
-        ['command time (INFO commandstats)', beatCmdUs, scriptUs],
-        ['Redis CPU (INFO cpu, idle removed)', beatCpuUs, writerCpuUs],
-      ] as const
-    ).map(([what, beatUs, perEventUs]) => ({
-      measure: what,
-      'µs per beat': beatUs,
-      'writer µs per event': perEventUs,
-      [`share at ${RATE.toLocaleString('en-US')}/s`]: `${(share(beatUs, perEventUs, RATE) * 100).toFixed(3)} %`,
-      'share at 100/s': `${(share(beatUs, perEventUs, 100) * 100).toFixed(2)} %`,
-      'rate where it is 1 %': `${Math.ceil(atOnePercent(beatUs, perEventUs))} events/s`,
-    })),
-  );
-  client.disconnect();
-}
-console.log(`load average at the end: ${load()}`);
-await redis.stop();
+console.log(`load average at the end: ${loadAverage()}`);
