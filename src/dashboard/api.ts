@@ -1,5 +1,13 @@
 import { promptForToken, tokenStore } from './auth.js';
-import type { HistoryPage, ServiceStatus, StatsMap, TimeSeries } from './types.js';
+import type {
+  FleetStats,
+  HistoryPage,
+  InstanceInfo,
+  NotableAnswer,
+  StatsMap,
+  StatusReport,
+  TimeSeries,
+} from './types.js';
 
 /** An error answer of the service (`{ error: { code, message } }`) or a network failure. */
 export class ApiError extends Error {
@@ -57,12 +65,18 @@ export async function getJson<T>(path: string, params: Params = {}): Promise<T> 
   }
 }
 
-/** The routes the dashboard uses. */
+/** The routes the dashboard uses. `instance` (an id) narrows a read to one instance of the fleet. */
 export const api = {
-  status: () => getJson<ServiceStatus>('/api/status'),
+  status: () => getJson<StatusReport>('/api/status'),
+  /** This process's live stats. */
   stats: () => getJson<StatsMap>('/api/stats'),
-  timeseries: (q: { type?: string; from: number; to: number; bucket: string }) =>
+  /** The fleet's totals per type (merged in Redis) and its instances. */
+  fleetStats: () => getJson<FleetStats>('/api/stats', { scope: 'fleet' }),
+  instances: () => getJson<{ instances: InstanceInfo[] }>('/api/instances'),
+  timeseries: (q: { type?: string; from: number; to: number; bucket: string; instance?: string }) =>
     getJson<TimeSeries>('/api/timeseries', q),
+  notable: (q: { from: number; to: number; limit: number }) =>
+    getJson<NotableAnswer>('/api/notable', q),
   events: (q: {
     type: string;
     from?: number | null;
@@ -71,5 +85,6 @@ export const api = {
     before?: string | null;
     kind?: string | null;
     errorsOnly?: boolean;
+    instance?: string | null;
   }) => getJson<HistoryPage>('/api/events', { ...q, errorsOnly: q.errorsOnly ? 'true' : null }),
 };

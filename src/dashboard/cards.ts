@@ -101,9 +101,14 @@ export class TypeCards {
     for (const t of types) this.card(t);
   }
 
-  /** Renders live stats. */
+  /** Renders live stats; a card whose type is missing from `stats` shows dashes (not in scope). */
   updateStats(stats: Record<string, TypeStats>): void {
     const now = Date.now();
+    for (const [type, card] of this.cards) {
+      if (type in stats) continue;
+      for (const field of Object.values(card.fields)) setText(field, '—');
+      card.fields.errorRate.dataset.tone = '';
+    }
     for (const s of Object.values(stats)) {
       const f = this.card(s.type).fields;
       setText(f.events, formatCount(s.events));

@@ -24,6 +24,8 @@ export interface TimeChartOptions {
   isLog?: boolean;
   /** Formats y-axis tick labels; default `format`. */
   axisFormat?: (v: number) => string;
+  /** uPlot plugins (e.g. the notable-event markers). Default none. */
+  plugins?: uPlot.Plugin[];
 }
 
 /** x values (epoch ms) then one array per line; null is a gap. */
@@ -123,6 +125,7 @@ export class TimeChart {
     return {
       width: this.width(),
       height: heightPx,
+      plugins: this.options.plugins ?? [],
       ms: 1,
       series,
       legend: { show: !isSparkline, live: true },

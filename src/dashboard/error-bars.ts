@@ -42,8 +42,13 @@ export class ErrorBars {
     return bar;
   }
 
-  /** Renders `{ type: { errors, events } }` totals of the range. */
+  /** Renders `{ type: { errors, events } }` totals of the range; bars of other types are removed. */
   update(totals: Map<string, { errors: number; events: number }>): void {
+    for (const [type, bar] of this.bars) {
+      if (totals.has(type)) continue;
+      bar.root.remove();
+      this.bars.delete(type);
+    }
     const rates = new Map<string, number | null>();
     let max = 0;
     for (const [type, t] of totals) {

@@ -15,6 +15,8 @@ export interface ExportFilter {
   to: number;
   kind: string | null;
   errorsOnly: boolean;
+  /** One instance's events only (its id); every instance's when null or absent. */
+  instance?: string | null;
 }
 
 /** Fetches every page of the filter (newest first), up to {@link EXPORT_CAP}. */

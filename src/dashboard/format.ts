@@ -118,3 +118,35 @@ export function formatUptime(ms: number | null | undefined): string {
   if (h < 24) return `${h} h ${pad2(m % 60)} min`;
   return `${Math.floor(h / 24)} d ${h % 24} h`;
 }
+
+/** How long ago `ms` was, seen from `nowMs`: `now`, `12 s ago`, `3 min ago`, `2 h ago`, `4 d ago`. */
+export function formatAgo(ms: number | null | undefined, nowMs = Date.now()): string {
+  if (typeof ms !== 'number' || !Number.isFinite(ms)) return DASH;
+  const s = Math.max(0, Math.round((nowMs - ms) / 1000));
+  if (s < 2) return 'now';
+  if (s < 60) return `${s} s ago`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
+  if (s < 86_400) return `${Math.floor(s / 3600)} h ago`;
+  return `${Math.floor(s / 86_400)} d ago`;
+}
+
+/** Signed duration for a clock skew: `+3.20 s`, `−12 ms`, `0 ms`. */
+export function formatSkew(ms: number | null | undefined): string {
+  if (typeof ms !== 'number' || !Number.isFinite(ms)) return DASH;
+  if (ms === 0) return '0 ms';
+  return `${ms > 0 ? '+' : '−'}${formatMs(Math.abs(ms))}`;
+}
+
+/** Bytes: `512 B`, `12.3 KiB`, `4.56 MiB`, `1.20 GiB`. */
+export function formatBytes(n: number | null | undefined): string {
+  if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) return DASH;
+  if (n < 1024) return `${Math.round(n)} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v < 10 ? v.toFixed(2) : v.toFixed(1)} ${units[i] as string}`;
+}

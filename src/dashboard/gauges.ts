@@ -69,8 +69,19 @@ export class ThroughputGauges {
     if (Number.isFinite(perSecond) && perSecond > g.peakPerS) g.peakPerS = perSecond;
   }
 
-  /** Renders the current rate of each type. */
+  /** Removes every gauge (the scope changed: peaks seen in another scope do not apply). */
+  clear(): void {
+    for (const g of this.gauges.values()) g.root.remove();
+    this.gauges.clear();
+  }
+
+  /** Renders the current rate of each type of `rates`; gauges of other types are removed. */
   update(rates: Record<string, number>): void {
+    for (const [type, g] of this.gauges) {
+      if (type in rates) continue;
+      g.root.remove();
+      this.gauges.delete(type);
+    }
     for (const [type, rate] of Object.entries(rates)) {
       const g = this.gauge(type);
       const current = Number.isFinite(rate) ? rate : 0;

@@ -57,6 +57,8 @@ export class HistoryViewer {
   private readonly types = new Set<string>();
   private readonly kinds = new Set<string>();
   private isExporting = false;
+  /** The instance in scope (its events only), or null for the whole fleet. */
+  private instance: string | null = null;
 
   /** Called when the viewer saw an event's instance id. */
   onInstance: (id: string) => void = () => undefined;
@@ -100,6 +102,11 @@ export class HistoryViewer {
       const row = (e.target as HTMLElement).closest('tr.event-row');
       if (row instanceof HTMLTableRowElement) toggleRow(row);
     });
+  }
+
+  /** Shows one instance's events (its id) or, with null, every instance's; reload to apply. */
+  setInstance(id: string | null): void {
+    this.instance = id;
   }
 
   /** Adds types and kinds to the filter choices (from live stats). */
@@ -164,6 +171,7 @@ export class HistoryViewer {
       to,
       kind: kind === '' ? null : kind,
       errorsOnly: this.errorsOnly.checked,
+      instance: this.instance,
       limit: Number(this.limitSelect.value) || 100,
     };
     this.cursors = [null];
@@ -228,6 +236,7 @@ export class HistoryViewer {
       to: this.query.to,
       kind: this.query.kind,
       errorsOnly: this.query.errorsOnly,
+      instance: this.query.instance,
     };
     try {
       setText(this.exportStatus, 'Exporting…');

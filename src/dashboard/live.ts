@@ -1,7 +1,13 @@
 import { api } from './api.js';
 import { TOKEN_CHANGED, tokenStore } from './auth.js';
 import { Backoff } from './backoff.js';
-import type { ConnectionEvent, ServiceStatus, StatsMap } from './types.js';
+import type {
+  ConnectionEvent,
+  InstanceInfo,
+  NotableEvent,
+  ServiceStatus,
+  StatsMap,
+} from './types.js';
 
 /** Connection state shown in the header. */
 export type LiveState =
@@ -9,11 +15,30 @@ export type LiveState =
   | { state: 'live' }
   | { state: 'reconnecting'; retryAt: number; attempt: number };
 
+/**
+ * Which stream to subscribe to: this process's events and stats (`instance`), or the whole
+ * fleet's (`fleet`: every instance's events as they are persisted, the fleet's totals).
+ */
+export type LiveScope = 'instance' | 'fleet';
+
+/** A `stats` message. */
+export interface LiveStats {
+  scope: LiveScope;
+  stats: StatsMap;
+  /** This service's status. */
+  status: ServiceStatus;
+  /** Events the service skipped for this page since the last stats (sampling). */
+  dropped: number;
+  /** The fleet's instances (fleet scope only). */
+  instances: InstanceInfo[] | null;
+}
+
 /** Callbacks of {@link LiveConnection}. */
 export interface LiveHandlers {
-  /** `dropped`: events the service skipped for this page since the last stats (sampling). */
-  onStats(stats: StatsMap, status: ServiceStatus, dropped: number): void;
+  onStats(message: LiveStats): void;
   onEvent(event: ConnectionEvent): void;
+  /** A notable event (circuit change, instance start/stop, first error, alert, note). */
+  onNotable(event: NotableEvent): void;
   onState(state: LiveState): void;
   /** Called after a reconnect (the service may have restarted): refetch what is shown. */
   onReconnected(): void;
@@ -29,8 +54,9 @@ function wsUrl(): string {
 }
 
 /**
- * The `/ws` subscription: subscribes to every type, reconnects with capped, jittered exponential
- * backoff when the socket drops (e.g. the service restarts), and reports its state.
+ * The `/ws` subscription: subscribes to every type of one scope (and to notable events),
+ * reconnects with capped, jittered exponential backoff when the socket drops (e.g. the service
+ * restarts), and reports its state.
  */
 export class LiveConnection {
   private socket: WebSocket | null = null;
@@ -38,6 +64,7 @@ export class LiveConnection {
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private hasBeenLive = false;
   private isClosed = false;
+  private scope: LiveScope = 'instance';
 
   constructor(private readonly handlers: LiveHandlers) {
     // A new token makes the next attempt likely to succeed: do not wait out the backoff.
@@ -49,16 +76,33 @@ export class LiveConnection {
     });
   }
 
+  /**
+   * Subscribes to `scope` from now on: at once when the socket is open (the service moves the
+   * subscription), else when it opens. Stats of the other scope still in flight are ignored.
+   */
+  setScope(scope: LiveScope): void {
+    if (scope === this.scope) return;
+    this.scope = scope;
+    if (this.socket?.readyState === WebSocket.OPEN) this.subscribe(this.socket);
+  }
+
+  private subscribe(socket: WebSocket): void {
+    socket.send(
+      JSON.stringify({ type: 'subscribe', id: 'dashboard', scope: this.scope, notable: true }),
+    );
+  }
+
   /** Opens the socket (idempotent while one is open). */
   start(): void {
     if (this.socket !== null || this.isClosed) return;
     this.handlers.onState({ state: 'connecting' });
     let opened = false;
+    let acknowledged = false;
     const socket = new WebSocket(wsUrl());
     this.socket = socket;
     socket.addEventListener('open', () => {
       opened = true;
-      socket.send(JSON.stringify({ type: 'subscribe', id: 'dashboard' }));
+      this.subscribe(socket);
     });
     socket.addEventListener('message', (ev: MessageEvent<string>) => {
       let msg: { type?: string; [k: string]: unknown };
@@ -68,6 +112,9 @@ export class LiveConnection {
         return;
       }
       if (msg.type === 'subscribe' && msg.ok === true) {
+        // Only the first answer on a socket means "live"; later ones answer a change of scope.
+        if (acknowledged) return;
+        acknowledged = true;
         this.backoff.reset();
         this.handlers.onState({ state: 'live' });
         if (this.hasBeenLive) this.handlers.onReconnected();
@@ -75,8 +122,18 @@ export class LiveConnection {
       } else if (msg.type === 'event' && msg.event) {
         this.handlers.onEvent(msg.event as ConnectionEvent);
       } else if (msg.type === 'stats' && msg.stats && msg.status) {
-        const dropped = typeof msg.dropped === 'number' ? msg.dropped : 0;
-        this.handlers.onStats(msg.stats as StatsMap, msg.status as ServiceStatus, dropped);
+        // A service without fleet scopes sends no `scope`: its stats are this process's.
+        const scope = msg.scope === 'fleet' ? 'fleet' : 'instance';
+        if (scope !== this.scope) return;
+        this.handlers.onStats({
+          scope,
+          stats: msg.stats as StatsMap,
+          status: msg.status as ServiceStatus,
+          dropped: typeof msg.dropped === 'number' ? msg.dropped : 0,
+          instances: Array.isArray(msg.instances) ? (msg.instances as InstanceInfo[]) : null,
+        });
+      } else if (msg.type === 'notable_event' && msg.event) {
+        this.handlers.onNotable(msg.event as NotableEvent);
       }
     });
     socket.addEventListener('close', () => {

@@ -1,69 +1,68 @@
 /**
- * Dashboard entry: wires the status bar, type cards, charts, gauges, error bars and the history
- * viewer to the REST API and the live WebSocket. Sets `performance.mark('cm:charts-drawn')` and
- * `<html data-ready>` once the first full render is done (benchmarks and tests wait on it).
+ * Dashboard entry: wires the instance picker, status bar, type cards (or the compact table),
+ * instances table, charts, gauges, error bars and the history viewer to the REST API and the live
+ * WebSocket, for the chosen scope (the fleet or one instance) and range. Sets
+ * `performance.mark('cm:charts-drawn')` and `<html data-ready>` once the first full render is
+ * done (benchmarks and tests wait on it).
  */
 import 'uplot/dist/uPlot.min.css';
 import './styles/base.css';
 import './styles/overview.css';
+import './styles/panels.css';
+import './styles/fleet.css';
 import './styles/history.css';
 import './styles/responsive.css';
 import { api } from './api.js';
 import { adoptTokenFromUrl } from './auth.js';
-import { TypeCards } from './cards.js';
-import { TimeChart, type LineSpec } from './chart.js';
-import { byId, el, setText } from './dom.js';
+import { byId, setText } from './dom.js';
 import { ErrorBars } from './error-bars.js';
-import { formatCompact, formatMs, formatMsTick, formatUptime } from './format.js';
+import { formatUptime } from './format.js';
 import { ThroughputGauges } from './gauges.js';
 import { HistoryViewer } from './history.js';
-import { LiveConnection } from './live.js';
+import { InstancesTable } from './instances-table.js';
+import { LiveConnection, type LiveStats } from './live.js';
 import { LiveTail } from './live-tail.js';
-import { perMinuteFactor } from './rates.js';
+import { DEFAULT_RANGE, RANGES } from './ranges.js';
+import { instanceParam, ScopePicker } from './scope.js';
+import { fetchInstances, fetchScopeStats, liveScopeOf, statsFromHeartbeat } from './scope-stats.js';
+import { SeriesView } from './series-view.js';
 import { StatusBar } from './status-bar.js';
-import { PERCENTILE_COLORS, typeColor } from './theme.js';
-import type { ServiceStatus, StatsMap, TimeSeries } from './types.js';
+import { drawnTypes } from './type-order.js';
+import { TypeOverview } from './type-overview.js';
+import type { InstanceInfo, Scope, ServiceStatus, StatsMap } from './types.js';
 
 /** Mark set when the first full render (status, cards, every chart, first history page) is done. */
 export const FIRST_RENDER_MARK = 'cm:charts-drawn';
 /** How often the charts refetch their series, ms. Live counters update every second over WS. */
 const SERIES_REFRESH_MS = 10_000;
-
-/** Range choices: span and bucket (1 min up to 6 h, 5 min for 24 h: 288 points). */
-const RANGES: Record<string, { spanMs: number; bucket: string; label: string }> = {
-  '15m': { spanMs: 15 * 60_000, bucket: '1m', label: 'last 15 min · 1 min buckets' },
-  '1h': { spanMs: 3_600_000, bucket: '1m', label: 'last 1 h · 1 min buckets' },
-  '6h': { spanMs: 6 * 3_600_000, bucket: '1m', label: 'last 6 h · 1 min buckets' },
-  '24h': { spanMs: 24 * 3_600_000, bucket: '5m', label: 'last 24 h · 5 min buckets' },
-};
+/** How often the instances table refreshes, ms (fleet `stats` messages refresh it too). */
+const INSTANCES_REFRESH_MS = 5_000;
 
 adoptTokenFromUrl();
 
 const statusBar = new StatusBar(byId('status-bar'), byId('banner'), byId('live'));
-const cards = new TypeCards(byId('cards'));
+const overview = new TypeOverview(byId('cards'));
 const gauges = new ThroughputGauges(byId('gauges'));
 const errorBars = new ErrorBars(byId('error-bars'));
+const series = new SeriesView({ overview, gauges, errorBars });
 const historyViewer = new HistoryViewer();
 historyViewer.onInstance = (id) => statusBar.noteInstance(id);
-const latencySelect = byId<HTMLSelectElement>('latency-type');
 const tail = new LiveTail(byId('tail'));
-
-const perMinute = { format: formatCompact, yMin: 0 };
-const eventsChart = new TimeChart(byId('chart-events'), [], perMinute);
-const errorsChart = new TimeChart(byId('chart-errors'), [], perMinute);
-const latencyChart = new TimeChart(
-  byId('chart-latency'),
-  [
-    { label: 'p50', color: PERCENTILE_COLORS.p50 },
-    { label: 'p95', color: PERCENTILE_COLORS.p95 },
-    { label: 'p99', color: PERCENTILE_COLORS.p99 },
-  ],
-  { format: formatMs, axisFormat: formatMsTick, isLog: true },
+const picker = new ScopePicker(byId<HTMLSelectElement>('scope'), (scope) => onScope(scope));
+const instancesTable = new InstancesTable(byId('instances'), byId('instances-note'), (id) =>
+  picker.pick({ kind: 'instance', id }),
 );
 
+/** Every type known in any scope. */
 const types = new Set<string>();
+/** This service's own instance id (from its status). */
+let ownId = '';
+let instances: InstanceInfo[] = [];
+/** The stats of the scope shown, last received (they pick the types the charts draw). */
+let lastStats: StatsMap = {};
 /** The range comes from `?range=` (shareable links), else the checked radio (1 h). */
 let rangeKey = initialRange();
+let isBooted = false;
 
 function initialRange(): string {
   const wanted = new URLSearchParams(location.search).get('range');
@@ -72,12 +71,10 @@ function initialRange(): string {
     if (radio !== null) radio.checked = true;
     return wanted;
   }
-  return document.querySelector<HTMLInputElement>('input[name=range]:checked')?.value ?? '1h';
+  return (
+    document.querySelector<HTMLInputElement>('input[name=range]:checked')?.value ?? DEFAULT_RANGE
+  );
 }
-let merged: TimeSeries | null = null;
-let perType = new Map<string, TimeSeries>();
-let seriesSeq = 0;
-let seriesInFlight: Promise<void> | null = null;
 
 function addTypes(names: Iterable<string>): boolean {
   let added = false;
@@ -85,13 +82,16 @@ function addTypes(names: Iterable<string>): boolean {
     if (types.has(t)) continue;
     types.add(t);
     added = true;
-    latencySelect.append(el('option', { value: t, text: t }));
   }
-  if (added) cards.ensure([...types]);
+  if (added) {
+    overview.ensure(types);
+    series.addTypes(types);
+  }
   return added;
 }
 
 function renderStatus(status: ServiceStatus): void {
+  ownId = status.instance;
   statusBar.update(status);
   setText(
     byId('instance-line'),
@@ -99,92 +99,39 @@ function renderStatus(status: ServiceStatus): void {
   );
 }
 
+/** Takes a new list of the fleet's instances (null: the service has no fleet API). */
+function renderInstances(list: InstanceInfo[] | null): void {
+  instances = list ?? [];
+  for (const i of instances) statusBar.noteInstance(i.id);
+  byId('instances-panel').hidden = list === null;
+  picker.update(instances, ownId);
+  const scope = picker.scope;
+  instancesTable.update(instances, ownId, scope.kind === 'instance' ? scope.id : null);
+}
+
+function scopeNote(scope: Scope): string {
+  if (scope.kind === 'fleet') return `all instances (${Math.max(1, instances.length)})`;
+  if (scope.id === ownId) return `instance ${scope.id} (this service, since its start)`;
+  return `instance ${scope.id} (from its last heartbeat; latency per type in the charts)`;
+}
+
 function renderStats(stats: StatsMap): void {
+  lastStats = stats;
   const kinds = new Set<string>();
   for (const s of Object.values(stats)) for (const k of Object.keys(s.kinds)) kinds.add(k);
   const isNewType = addTypes(Object.keys(stats));
   historyViewer.setChoices(types, kinds);
-  cards.updateStats(stats);
+  overview.updateStats(stats);
+  const shown = new Set(drawnTypes(types, stats));
   const rates: Record<string, number> = {};
-  for (const s of Object.values(stats)) rates[s.type] = s.eventsPerSecond;
+  for (const s of Object.values(stats)) if (shown.has(s.type)) rates[s.type] = s.eventsPerSecond;
   gauges.update(rates);
-  if (isNewType) void loadSeries();
+  setText(byId('types-note'), scopeNote(picker.scope));
+  if (isNewType && isBooted) void loadSeries().catch(() => undefined);
 }
 
-/** Fetches the merged and per-type series of the selected range and redraws every chart. */
 function loadSeries(): Promise<void> {
-  seriesInFlight ??= (async () => {
-    const seq = ++seriesSeq;
-    const range = RANGES[rangeKey] ?? RANGES['1h']!;
-    const to = Date.now();
-    const from = to - range.spanMs;
-    const names = [...types].sort();
-    const [all, ...each] = await Promise.all([
-      api.timeseries({ from, to, bucket: range.bucket }),
-      ...names.map((type) => api.timeseries({ type, from, to, bucket: range.bucket })),
-    ]);
-    if (seq !== seriesSeq || all === undefined) return;
-    merged = all;
-    perType = new Map(names.map((t, i) => [t, each[i] as TimeSeries]));
-    drawSeries();
-    for (const node of document.querySelectorAll('.range-note')) {
-      setText(
-        node,
-        node.closest('#chart-latency, section')?.querySelector('#chart-latency')
-          ? `${range.label} · log scale`
-          : range.label,
-      );
-    }
-  })().finally(() => {
-    seriesInFlight = null;
-  });
-  return seriesInFlight;
-}
-
-function drawSeries(): void {
-  if (merged === null) return;
-  const x = merged.points.map((p) => p.t);
-  const { bucketMs, to } = merged;
-  const names = [...perType.keys()];
-  const lines: LineSpec[] = names.map((t) => ({ label: t, color: typeColor(t) }));
-  const column = (type: string, pick: (p: TimeSeries['points'][number]) => number) => {
-    const byT = new Map((perType.get(type)?.points ?? []).map((p) => [p.t, p]));
-    return x.map((t) => {
-      const p = byT.get(t);
-      const factor = perMinuteFactor(t, bucketMs, to);
-      return p === undefined || factor === null ? null : pick(p) * factor;
-    });
-  };
-  eventsChart.setData([x, ...names.map((t) => column(t, (p) => p.events))], lines);
-  errorsChart.setData([x, ...names.map((t) => column(t, (p) => p.errors))], lines);
-  drawLatency();
-  cards.updateSeries(perType);
-  const totals = new Map<string, { errors: number; events: number }>();
-  const bucketS = merged.bucketMs / 1000;
-  for (const [type, ts] of perType) {
-    let events = 0;
-    let errors = 0;
-    let peak = 0;
-    for (const p of ts.points) {
-      events += p.events;
-      errors += p.errors;
-      if (p.events > peak) peak = p.events;
-    }
-    totals.set(type, { events, errors });
-    gauges.notePeak(type, peak / bucketS);
-  }
-  errorBars.update(totals);
-}
-
-function drawLatency(): void {
-  const source = latencySelect.value === '' ? merged : perType.get(latencySelect.value);
-  if (source === null || source === undefined) return;
-  latencyChart.setData([
-    source.points.map((p) => p.t),
-    source.points.map((p) => p.p50DurationMs),
-    source.points.map((p) => p.p95DurationMs),
-    source.points.map((p) => p.p99DurationMs),
-  ]);
+  return series.load(drawnTypes(types, lastStats));
 }
 
 /** Shows (or with null, hides) a problem reaching the service; separate from the degraded banner. */
@@ -194,14 +141,55 @@ function showProblem(message: string | null): void {
   setText(banner, message ?? '');
 }
 
+/** The scope changed (picked, or the default rule moved): every card, chart and list follows. */
+function onScope(scope: Scope): void {
+  live.setScope(liveScopeOf(scope, ownId));
+  series.select(scope, rangeKey);
+  historyViewer.setInstance(instanceParam(scope) ?? null);
+  gauges.clear();
+  instancesTable.update(instances, ownId, scope.kind === 'instance' ? scope.id : null);
+  setText(byId('types-note'), scopeNote(scope));
+  if (isBooted) void refreshAll().catch(() => undefined);
+}
+
 async function refreshAll(): Promise<void> {
-  const [status, stats] = await Promise.all([api.status(), api.stats()]);
+  const [status, list] = await Promise.all([api.status(), fetchInstances()]);
   addTypes(status.types);
   renderStatus(status);
-  renderStats(stats);
+  renderInstances(list);
+  const scope = picker.scope;
+  const answer = await fetchScopeStats(scope, ownId);
+  if (answer.instances !== null) renderInstances(answer.instances);
+  renderStats(answer.stats);
   await Promise.all([loadSeries(), historyViewer.reload()]);
   showProblem(null);
 }
+
+function onLiveStats(message: LiveStats): void {
+  renderStatus(message.status);
+  if (message.instances !== null) renderInstances(message.instances);
+  const scope = picker.scope;
+  if (message.scope !== liveScopeOf(scope, ownId)) return;
+  if (scope.kind === 'instance' && message.scope === 'fleet') {
+    renderStats(statsFromHeartbeat(instances.find((i) => i.id === scope.id)));
+  } else {
+    renderStats(message.stats);
+  }
+  tail.noteSampling(message.dropped);
+}
+
+const live = new LiveConnection({
+  onStats: onLiveStats,
+  onEvent: (event) => {
+    const scope = picker.scope;
+    if (scope.kind === 'instance' && event.instance !== scope.id) return;
+    statusBar.noteInstance(event.instance);
+    tail.add(event);
+  },
+  onNotable: (event) => series.addNotable(event),
+  onState: (state) => statusBar.setLive(state),
+  onReconnected: () => void refreshAll().catch(() => undefined),
+});
 
 async function boot(): Promise<void> {
   try {
@@ -212,27 +200,21 @@ async function boot(): Promise<void> {
       `Cannot load data from the service: ${err instanceof Error ? err.message : 'error'}.`,
     );
   }
+  isBooted = true;
   // Let the browser paint once before declaring the first render done.
   requestAnimationFrame(() => {
     performance.mark(FIRST_RENDER_MARK);
     document.documentElement.dataset.ready = 'true';
   });
-
-  const live = new LiveConnection({
-    onStats: (stats, status, dropped) => {
-      renderStatus(status);
-      renderStats(stats);
-      tail.noteSampling(dropped);
-    },
-    onEvent: (event) => {
-      statusBar.noteInstance(event.instance);
-      tail.add(event);
-    },
-    onState: (state) => statusBar.setLive(state),
-    onReconnected: () => void refreshAll().catch(() => undefined),
-  });
   live.start();
   setInterval(() => void loadSeries().catch(() => undefined), SERIES_REFRESH_MS);
+  setInterval(() => {
+    // Fleet `stats` messages carry the instances; otherwise ask (a missing API stays missing).
+    if (liveScopeOf(picker.scope, ownId) === 'fleet' || byId('instances-panel').hidden) return;
+    void fetchInstances()
+      .then(renderInstances)
+      .catch(() => undefined);
+  }, INSTANCES_REFRESH_MS);
 }
 
 for (const input of document.querySelectorAll<HTMLInputElement>('input[name=range]')) {
@@ -242,11 +224,9 @@ for (const input of document.querySelectorAll<HTMLInputElement>('input[name=rang
     const url = new URL(location.href);
     url.searchParams.set('range', rangeKey);
     history.replaceState(null, '', url.pathname + url.search + url.hash);
-    seriesSeq++;
-    seriesInFlight = null;
+    series.select(picker.scope, rangeKey);
     void loadSeries().catch(() => undefined);
   });
 }
-latencySelect.addEventListener('change', drawLatency);
 
 void boot();

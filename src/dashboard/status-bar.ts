@@ -1,7 +1,7 @@
 import { el, setText } from './dom.js';
-import { formatCount, formatTimeShort, formatUptime } from './format.js';
+import { formatBytes, formatCount, formatTimeShort, formatUptime } from './format.js';
 import type { LiveState } from './live.js';
-import type { ServiceStatus } from './types.js';
+import type { ServiceStatus, StatusReport } from './types.js';
 
 /**
  * Why persistence is degraded, or null when it is healthy (or deliberately off). Degraded: the
@@ -56,19 +56,28 @@ export class StatusBar {
       flush: item('Last flush', 'status-flush'),
       instances: item('Instances', 'status-instances'),
       uptime: item('Uptime', 'status-uptime'),
+      storage: item('Redis memory', 'status-storage'),
     };
+    // Shown once a status answer says what Redis holds.
+    this.items.storage?.root.setAttribute('hidden', '');
     const list = el('dl', { class: 'status-list' });
     for (const i of Object.values(this.items)) list.append(i.root);
     this.root.append(list);
   }
 
-  /** Counts an instance id seen in events. */
+  /** Counts an instance id seen in events or in the fleet's list. */
   noteInstance(id: string): void {
+    if (this.instances.has(id)) return;
     this.instances.add(id);
+    const it = this.items.instances;
+    if (it !== undefined) setText(it.value, formatCount(this.instances.size));
   }
 
-  /** Renders a status answer. */
-  update(status: ServiceStatus): void {
+  /**
+   * Renders a status answer. The Redis memory estimate comes with `GET /api/status` only (the
+   * live `stats` messages carry no `storage`): the last one stays until a new one arrives.
+   */
+  update(status: ServiceStatus | StatusReport): void {
     const p = status.persistence;
     this.instances.add(status.instance);
     const i = this.items;
@@ -97,6 +106,16 @@ export class StatusBar {
     set('persisted', p.enabled ? formatCount(p.persisted) : '—');
     set('flush', formatTimeShort(p.lastFlushAt, Date.now(), false));
     set('instances', formatCount(this.instances.size));
+    if ('storage' in status) {
+      const storage = status.storage ?? null;
+      set('storage', storage === null ? '—' : formatBytes(storage.totalBytesNow));
+      const it = i.storage;
+      // Without Redis there is nothing to measure: the item is left out.
+      if (it !== undefined) it.root.hidden = storage === null;
+      if (it !== undefined && storage !== null) {
+        it.root.title = `MEMORY USAGE of the keys of ${formatCount(storage.types.length)} types, measured ${formatTimeShort(storage.measuredAt, Date.now(), false)}`;
+      }
+    }
     set('uptime', formatUptime(status.uptimeMs));
     const reason = degradedReason(status);
     if (reason === null) {
