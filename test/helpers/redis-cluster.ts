@@ -1,6 +1,5 @@
 /** A real Redis Cluster for a test file: fresh redis-server processes, all slots served. */
-import { createServer } from 'node:net';
-import { freePort, startRedis, type TestRedis } from './redis-server.js';
+import { freeNodePorts, startRedis, type TestRedis } from './redis-server.js';
 import { waitUntil } from './wait.js';
 
 /** Hash slots in a Redis Cluster. */
@@ -9,28 +8,6 @@ const SLOTS = 16_384;
 /** Node i of `masters` serves the slots up to this one, as `redis-cli --cluster create` splits them. */
 function lastSlot(i: number, masters: number): number {
   return i === masters - 1 ? SLOTS - 1 : Math.round(((i + 1) * SLOTS) / masters - 1);
-}
-
-/**
- * `count` different free ports for cluster nodes: Redis also listens on port + 10,000 (the
- * cluster bus), so each port must be at most 55,535 and its bus port free as well.
- */
-async function freeNodePorts(count: number): Promise<number[]> {
-  const ports: number[] = [];
-  while (ports.length < count) {
-    const port = await freePort();
-    const taken = ports.some((p) => p === port || p + 10_000 === port || p === port + 10_000);
-    if (port <= 55_535 && !taken && (await isFree(port + 10_000))) ports.push(port);
-  }
-  return ports;
-}
-
-async function isFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const srv = createServer();
-    srv.once('error', () => resolve(false));
-    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
-  });
 }
 
 /** A running test cluster. */

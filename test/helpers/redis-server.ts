@@ -52,6 +52,28 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * `count` different free ports for Redis Cluster nodes: Redis also listens on port + 10,000 (the
+ * cluster bus), so each port must be at most 55,535 and its bus port free as well.
+ */
+export async function freeNodePorts(count: number): Promise<number[]> {
+  const ports: number[] = [];
+  while (ports.length < count) {
+    const port = await freePort();
+    const taken = ports.some((p) => p === port || p + 10_000 === port || p === port + 10_000);
+    if (port <= 55_535 && !taken && (await isFree(port + 10_000))) ports.push(port);
+  }
+  return ports;
+}
+
+async function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
 async function waitUntilAnswering(port: number, deadlineMs = 10_000): Promise<void> {
   const until = Date.now() + deadlineMs;
   for (;;) {
